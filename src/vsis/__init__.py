@@ -1,0 +1,1 @@
+"""vsis: volunteer-service information system."""

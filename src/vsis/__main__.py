@@ -1,0 +1,3 @@
+from vsis.cli import main
+
+main()

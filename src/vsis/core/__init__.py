@@ -1,0 +1,1 @@
+"""Domain rules with no database: ROC dates, national IDs, ages and brackets."""
