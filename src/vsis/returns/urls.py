@@ -1,10 +1,21 @@
 from django.urls import path
 
-from vsis.web.views import placeholder
+from vsis.returns import views
 
 app_name = "returns"
 
 urlpatterns = [
-    path("", placeholder("全國推動志願服務業務成果統計表"), name="index"),
-    path("board/", placeholder("填報狀態查詢"), name="board"),
+    path("", views.index, name="index"),
+    path("board/", views.board, name="board"),
+    path("board/changes/", views.board_changes, name="board_changes"),
+    path("board/unlock/", views.unlock, name="unlock"),
+    path("board/export.<str:fmt>", views.board_export, name="board_export"),
+    path("<str:code>/<int:year>/", views.detail, name="detail"),
+    path("<str:code>/<int:year>/history/", views.history, name="history"),
+    path(
+        "<str:code>/<int:year>/submissions/<int:number>/",
+        views.submission,
+        name="submission",
+    ),
+    path("<str:code>/<int:year>/export.<str:fmt>", views.export, name="export"),
 ]
