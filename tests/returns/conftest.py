@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,13 @@ YEAR = 2024
 START, END = D(2024, 1, 1), D(2024, 12, 31)
 
 _rng = random.Random(4)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    """The personas' passwords hash with the production hasher otherwise
+    (about half a second each); these tests are not about hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def person(name: str, sex: str, born: dt.date) -> Volunteer:

@@ -163,6 +163,23 @@ def _period_json(start: dt.date, end: dt.date) -> str:
     return f"{start.isoformat()}~{end.isoformat()}"
 
 
+def require_return(unit: Unit, year: int, *, actor: Any) -> AnnualReturn:
+    """The unit's return for `year`, for a verb that needs one (not N)."""
+    if not is_in_scope(actor, unit):
+        raise OutOfScope("查無此單位，或不在您的權限範圍內")
+    ret = (
+        AnnualReturn.objects.select_related("unit", "unit__parent", "submitted_by")
+        .filter(unit=unit, year=year)
+        .first()
+    )
+    if ret is None:
+        raise Refused(
+            f"{unit.name} 尚未建立 {format_roc_year(year)} 統計表（N 無動作），"
+            "請先【新增資料】"
+        )
+    return ret
+
+
 # --- create ----------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from vsis.returns.queries import (
 from vsis.returns.services import (
     create_return,
     fill_return,
+    require_return,
     save_return,
     submit_backlog,
     submit_return,
@@ -140,15 +141,6 @@ class Command(BaseCommand):
             raise CommandError(f"查無單位代碼「{code}」，或不在您的權限範圍內")
         return unit
 
-    def _return(self, unit: Unit, year: int) -> AnnualReturn:
-        ret = find_return(unit, year)
-        if ret is None:
-            raise CommandError(
-                f"{unit.name} 尚未建立 {format_roc_year(year)} 統計表（N 無動作），"
-                "請先執行 vsis return create"
-            )
-        return ret
-
     def _date(self, text: str | None, label: str) -> Any:
         if not text:
             return None
@@ -211,21 +203,27 @@ class Command(BaseCommand):
                 value = parse_input(ITEMS[key], raw)
             except CellError as error:
                 raise CommandError(str(error)) from None
-        save_return(self._return(unit, year), {key: value}, actor=actor)
+        save_return(require_return(unit, year, actor=actor), {key: value}, actor=actor)
         self._show(unit, year, options)
 
     def do_fill(self, unit: Unit, year: int, actor: Any, options: Any) -> None:
-        fill_return(self._return(unit, year), actor=actor)
+        fill_return(require_return(unit, year, actor=actor), actor=actor)
         self._show(unit, year, options)
 
     def do_submit(self, unit: Unit, year: int, actor: Any, options: Any) -> None:
         submit_return(
-            self._return(unit, year), actor=actor, confirm_warnings=options["confirm"]
+            require_return(unit, year, actor=actor),
+            actor=actor,
+            confirm_warnings=options["confirm"],
         )
         self._show(unit, year, options)
 
     def do_unlock(self, unit: Unit, year: int, actor: Any, options: Any) -> None:
-        unlock_return(self._return(unit, year), actor=actor, reason=options["reason"])
+        unlock_return(
+            require_return(unit, year, actor=actor),
+            actor=actor,
+            reason=options["reason"],
+        )
         self._show(unit, year, options)
 
     def do_backlog(self, unit: Unit, year: int, actor: Any, options: Any) -> None:

@@ -1,0 +1,304 @@
+"""The return pages through the test client: scope per persona, the one form's
+three buttons, typed errors, a stale tab and a locked return."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from tests.conftest import Personas
+from tests.returns.conftest import YEAR, Crowd, reload
+from vsis.returns.models import AnnualReturn, ReturnStatus
+from vsis.returns.services import create_return, fill_return, submit_return
+
+URL = f"/returns/A110/{YEAR}/"
+
+
+def form_fields(body: str) -> dict[str, str]:
+    """The inputs of the return form as a browser would post them."""
+    fields = dict(
+        re.findall(
+            r'name="((?:[vo]_|version|period_|o_period_)[\w]*)" value="([^"]*)"', body
+        )
+    )
+    return fields
+
+
+@pytest.fixture
+def draft(crowd: Crowd, personas: Personas) -> AnnualReturn:
+    clerk = personas.unit_clerk
+    return fill_return(
+        create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("unit_clerk", 200),
+        ("county_clerk", 200),
+        ("viewer", 200),
+        ("other_county_clerk", 404),
+        ("superuser", 200),
+    ],
+)
+def test_every_page_checks_scope(
+    client: Client, draft: AnnualReturn, personas: Personas, persona: str, status: int
+) -> None:
+    client.force_login(getattr(personas, persona))
+    for url in (URL, f"{URL}history/", f"{URL}export.xlsx"):
+        assert client.get(url).status_code == status, url
+
+
+def test_anonymous_is_sent_to_log_in(client: Client, draft: AnnualReturn) -> None:
+    for url in ("/returns/", URL, "/returns/board/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_viewer_sees_but_cannot_change(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.viewer)
+    page = client.get(URL).content.decode()
+    assert "【提交】" not in page and 'name="v_funding"' not in page
+    response = client.post(URL, {"action": "save", "v_funding": "1", "o_funding": "0"})
+    assert response.status_code == 403
+    create = client.post("/returns/", {"unit_code": "A120", "year": "113"})
+    assert create.status_code == 403
+    assert reload(draft).entered == {}
+
+
+def test_a_team_has_no_return_page(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.county_clerk)
+    assert client.get(f"/returns/A111/{YEAR}/").status_code == 404
+
+
+def test_new_return_from_the_index(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    client.force_login(personas.county_clerk)
+    page = client.get("/returns/").content.decode()
+    assert "【產生所屬單位新統計表單】" in page
+    response = client.post(
+        "/returns/",
+        {
+            "unit_code": "A120",
+            "year": "113",
+            "period_start": "113/01/01",
+            "period_end": "2024-12-31",
+        },
+    )
+    assert (
+        response.status_code == 302 and response["Location"] == f"/returns/A120/{YEAR}/"
+    )
+    ret = AnnualReturn.objects.get(unit__code="A120")
+    assert (ret.year, ret.status, ret.created_by) == (YEAR, "W", personas.county_clerk)
+    again = client.post("/returns/", {"unit_code": "A120", "year": "2024"}, follow=True)
+    assert "已存在（狀態：W 產製中）" in again.content.decode()
+    wrong = client.post("/returns/", {"unit_code": "ZZZ", "year": "113"})
+    assert "查無單位代碼「ZZZ」" in wrong.content.decode()
+    bad = client.post(
+        "/returns/", {"unit_code": "A120", "year": "113", "period_end": "13/13/13"}
+    )
+    assert bad.status_code == 200 and "統計日期迄" in bad.content.decode()
+    outside = client.post("/returns/", {"unit_code": "B110", "year": "113"})
+    assert "查無單位代碼「B110」" in outside.content.decode()
+
+
+def test_edit_save_fill_and_submit_through_the_form(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    assert fields["v_volunteers"] == "3" and fields["o_volunteers"] == "3"
+    assert fields["v_hours"] == "4.5"
+    fields.update({"v_persons_served": "20", "v_funding": "1,500", "action": "save"})
+    assert client.post(URL, fields).status_code == 302
+    ret = reload(draft)
+    assert ret.entered == {"persons_served": "20", "funding": "1500"}
+
+    page = client.get(URL).content.decode()
+    assert 'data-testid="edited-persons_served"' in page
+    fields = form_fields(page)
+    fields["action"] = "fill"
+    client.post(URL, fields)
+    assert reload(draft).entered == {"persons_served": "20", "funding": "1500"}
+
+    fields = form_fields(client.get(URL).content.decode())
+    fields.update({"v_persons_served": "", "action": "submit"})  # back to computed
+    response = client.post(URL, fields)
+    assert response.status_code == 302
+    ret = reload(draft)
+    assert ret.status == ReturnStatus.SUBMITTED
+    assert ret.values()["persons_served"] == 9
+    locked = client.get(URL).content.decode()
+    assert "提交並鎖定" in locked and "【提交】" not in locked
+
+
+def test_typed_errors_name_the_cell_and_save_nothing(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    fields.update(
+        {
+            "v_persons_served": "12",
+            "v_insured": "-2",
+            "v_hours": "1.234",
+            "action": "save",
+        }
+    )
+    response = client.post(URL, fields)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "投保人數：不可為負數（收到「-2」）" in body
+    assert "服務時數：時數最多到小數點後兩位" in body
+    assert "本次未存檔任何資料" in body
+    assert 'value="12"' in body  # what was typed is kept on the page
+    assert reload(draft).entered == {}
+
+
+def test_submit_shows_failed_checks_by_cell(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    fields.update({"v_volunteers": "4", "action": "submit"})
+    body = client.post(URL, fields).content.decode()
+    assert "志工人數：男 1 ＋ 女 2 ＝ 3，與合計 4 不符" in body
+    assert "年齡 總計 3 與志工人數 合計 4 不符" in body
+    assert reload(draft).status == ReturnStatus.DRAFT
+
+
+def test_warnings_are_confirmed_on_the_page(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    clerk = personas.county_clerk
+    fill_return(create_return(crowd.wide.tree.bureau_a, YEAR, actor=clerk), actor=clerk)
+    client.force_login(clerk)
+    url = f"/returns/A100/{YEAR}/"
+    page = client.get(url).content.decode()
+    assert "N 無動作 <strong>3</strong>" in page  # the children before submitting
+    fields = form_fields(page)
+    fields["action"] = "submit"
+    body = client.post(url, fields).content.decode()
+    assert "下層單位尚有 3 個未提交" in body and 'name="confirm_warnings"' in body
+    fields = form_fields(body)
+    fields.update({"action": "submit", "confirm_warnings": "1"})
+    assert client.post(url, fields).status_code == 302
+    assert AnnualReturn.objects.get(unit__code="A100").status == ReturnStatus.SUBMITTED
+
+
+def test_two_people_saving_the_same_draft(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    first, second = Client(), Client()
+    first.force_login(personas.unit_clerk)
+    second.force_login(personas.county_clerk)
+    mine = form_fields(first.get(URL).content.decode())
+    theirs = form_fields(second.get(URL).content.decode())
+    mine.update({"v_funding": "1000", "action": "save"})
+    assert first.post(URL, mine).status_code == 302
+    theirs.update({"v_persons_served": "30", "v_awarded": "2", "action": "save"})
+    response = second.post(URL, theirs)
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "hospital_clerk" in body and "您的修改尚未存檔" in body
+    assert "您的輸入：30" in body and "您的輸入：2" in body
+    assert reload(draft).entered == {"funding": "1000"}  # the first save stands
+    # Re-applying from the page that came back saves theirs on top of the first.
+    again = form_fields(body)
+    assert again["v_persons_served"] == "30" and again["o_persons_served"] == "9"
+    again["action"] = "save"
+    assert second.post(URL, again).status_code == 302
+    assert reload(draft).entered == {
+        "funding": "1000",
+        "persons_served": "30",
+        "awarded": "2",
+    }
+
+
+def test_a_stale_tab_cannot_change_a_locked_return(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.unit_clerk)
+    stale = form_fields(client.get(URL).content.decode())
+    submit_return(draft, actor=personas.unit_clerk)
+    for action in ("save", "fill", "submit"):
+        stale.update({"v_funding": "99", "action": action})
+        response = client.post(URL, stale)
+        body = response.content.decode()
+        assert response.status_code == 409
+        assert "提交並鎖定，不能再修改" in body
+        assert "上層單位「甲市政府社會局」解除鎖定" in body
+    ret = reload(draft)
+    assert ret.status == ReturnStatus.SUBMITTED and ret.entered == {}
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        {"action": "save", "version": "abc"},
+        {"action": "launch", "version": "2"},
+        {"action": "save", "v_unknown": "1"},
+        {
+            "action": "save",
+            "period_start": "113/13/01",
+            "period_end": "113/12/31",
+            "o_period_start": "113/01/01",
+            "o_period_end": "113/12/31",
+        },
+        {
+            "action": "save",
+            "period_start": "113/12/31",
+            "period_end": "113/01/01",
+            "o_period_start": "113/01/01",
+            "o_period_end": "113/12/31",
+        },
+    ],
+)
+def test_odd_posts_never_fail_with_500(
+    client: Client, draft: AnnualReturn, personas: Personas, post: dict[str, str]
+) -> None:
+    client.force_login(personas.unit_clerk)
+    response = client.post(URL, post)
+    assert response.status_code in (200, 302, 409)
+
+
+def test_changing_the_period_asks_for_a_new_fill(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    fields.update({"period_start": "113/07/01", "action": "save"})
+    client.post(URL, fields)
+    ret = reload(draft)
+    assert ret.period_start.isoformat() == "2024-07-01" and ret.filled_at is None
+    fields = form_fields(client.get(URL).content.decode())
+    fields["action"] = "submit"
+    body = client.post(URL, fields).content.decode()
+    assert "請先按【自動帶入最新統計數字】再提交" in body
+    fields["action"] = "fill"
+    client.post(URL, fields)
+    assert reload(draft).values()["hours"] == Decimal(60)
+
+
+def test_the_admin_is_read_only(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    client.force_login(personas.county_clerk)
+    listing = client.get("/admin/returns/annualreturn/")
+    assert listing.status_code == 200 and "甲市立醫院" in listing.content.decode()
+    change_url = f"/admin/returns/annualreturn/{draft.pk}/change/"
+    response = client.post(change_url, {"status": "Y"})
+    assert response.status_code == 403
+    assert client.get("/admin/returns/annualreturn/add/").status_code == 403
+    assert reload(draft).status == ReturnStatus.DRAFT
+    client.force_login(personas.other_county_clerk)
+    assert (
+        "甲市立醫院" not in client.get("/admin/returns/annualreturn/").content.decode()
+    )
