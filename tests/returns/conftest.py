@@ -36,6 +36,18 @@ def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def seeded_categories(transactional_db: None) -> None:
+    """The service categories a migration seeds, for transactional tests: a
+    transactional test before them flushes every table, seeded rows included.
+    Request it before `tree` (or anything built on it)."""
+    from vsis.units.categories import INITIAL_CATEGORIES
+    from vsis.units.models import ServiceCategory
+
+    for order, name in enumerate(INITIAL_CATEGORIES):
+        ServiceCategory.objects.get_or_create(name=name, defaults={"sort_order": order})
+
+
 def person(name: str, sex: str, born: dt.date) -> Volunteer:
     return Volunteer.objects.create(
         national_id=generate_id(_rng, sex), name=name, sex=sex, birth_date=born
