@@ -241,3 +241,27 @@ def test_hours_typed_with_decimals_are_kept_exactly(
     # 740.4 + 600 + 30 + 45 minutes = 1415.4 min = 23.59 h, no rounding on the way.
     assert bureau.values()["hours"] == Decimal("1415.4")
     assert display_text(ITEMS["hours"], bureau.values()["hours"]) == "23.59"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_counts_run_beside_the_other_queries_outside_a_transaction(
+    seeded_categories: None, crowd: Crowd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    import vsis.returns.consolidation as consolidation
+
+    threads: list[str] = []
+    original = consolidation.team_return_counts
+
+    def spy(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(consolidation, "team_return_counts", spy)
+    values = figures(crowd.wide.tree.bureau_a)
+    assert (values["volunteers"], values["hours"], values["team_count"]) == (6, 945, 5)
+    on_postgres = connection.vendor == "postgresql"
+    assert (threads[0] != threading.current_thread().name) == on_postgres

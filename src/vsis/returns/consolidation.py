@@ -14,13 +14,17 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections
+
 from vsis.reports.queries import (
     N_BRACKETS,
     TeamSelection,
+    report_db,
     team_age_counts,
     team_service_figures,
 )
@@ -32,6 +36,11 @@ from vsis.units.models import Level, Unit
 logger = logging.getLogger(__name__)
 
 Figures = dict[str, Decimal]
+
+_WIDTH = len(ALL_KEYS)
+_AT = {key: index for index, key in enumerate(ALL_KEYS)}
+_MALE_AT = [_AT[age_key("male", i)] for i in range(N_BRACKETS)]
+_FEMALE_AT = [_AT[age_key("female", i)] for i in range(N_BRACKETS)]
 
 # Items an auto-fill computes per team; funding is never computed for a team.
 _COUNT_KEYS = (
@@ -66,6 +75,48 @@ def form_for(unit: Unit) -> str:
         return ReturnForm.COUNTY
     above = Unit.objects.filter(pk__in=unit.ancestor_ids(), level=Level.COUNTY)
     return ReturnForm.COUNTY if above.exists() else ReturnForm.NATIONAL
+
+
+class _Beside:
+    """Run one query in a second connection while the caller runs others.
+
+    On PostgreSQL outside a transaction the §3.5 counts (the longest query)
+    run in a worker thread beside the age and service queries, so a national
+    fill waits for the longest rather than the sum. Each statement reads its
+    own snapshot either way (autocommit), so nothing is less consistent than
+    running them one after the other. Inside a transaction (a batch, a test)
+    another connection could not see its rows: then it simply runs inline.
+    """
+
+    def __init__(self, function: Any, *args: Any) -> None:
+        self._call = lambda: function(*args)
+        connection = connections[report_db()]
+        self._threaded = (
+            connection.vendor == "postgresql" and not connection.in_atomic_block
+        )
+        self._future: Future[Any] | None = None
+        self._value: Any = None
+
+    def __enter__(self) -> "_Beside":
+        if self._threaded:
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._future = self._pool.submit(self._in_thread)
+        return self
+
+    def _in_thread(self) -> Any:
+        try:
+            return self._call()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def __exit__(self, *exc: object) -> None:
+        if self._future is not None:
+            self._pool.shutdown(wait=True)
+        else:
+            self._value = self._call()
+
+    def result(self) -> Any:
+        return self._future.result() if self._future is not None else self._value
 
 
 @dataclass(frozen=True)
@@ -160,38 +211,40 @@ class SubtreeFigures:
                 self._owner[node.id] = self._owner[parent] if parent else node.id
 
     def _load_team_figures(self) -> None:
+        """Each filing unit's own figures (its own teams), as vectors over
+        ALL_KEYS: plain integer lists keep the walk over ~35,000 units fast."""
         selection = TeamSelection(self.root)
-        ages = team_age_counts(selection, self.end)
-        service = team_service_figures(selection, self.start, self.end)
-        counts = team_return_counts(selection, self.start, self.end)
-        own: dict[int, dict[str, int]] = {
-            uid: dict.fromkeys(ALL_KEYS, 0) for uid, n in self._nodes.items()
-            if n.level != Level.TEAM
-        }  # fmt: skip
+        with _Beside(team_return_counts, selection, self.start, self.end) as counts_of:
+            ages = team_age_counts(selection, self.end)
+            service = team_service_figures(selection, self.start, self.end)
+        counts = counts_of.result()
+        own: dict[int, list[int]] = {
+            uid: [0] * _WIDTH for uid, n in self._nodes.items() if n.level != Level.TEAM
+        }
         for node in self._nodes.values():
-            target = own[self._owner[node.id]]
-            exists = exists_on(node.opened_on, node.closed_on, self.end)
+            if not exists_on(node.opened_on, node.closed_on, self.end):
+                continue
             if node.level == Level.TEAM:
-                target["team_count"] += int(exists)
+                own[self._owner[node.id]][_AT["team_count"]] += 1
             elif node.level == Level.USING:
-                target["unit_count"] += int(exists)
+                own[node.id][_AT["unit_count"]] += 1
         for team_id, row in ages.items():
             target = own[self._owner[team_id]]
             for index in range(N_BRACKETS):
-                target[age_key("male", index)] += row.male[index]
-                target[age_key("female", index)] += row.female[index]
-            target["volunteers_male"] += row.total_male
-            target["volunteers_female"] += row.total_female
-            target["volunteers"] += row.total
+                target[_MALE_AT[index]] += row.male[index]
+                target[_FEMALE_AT[index]] += row.female[index]
+            target[_AT["volunteers_male"]] += row.total_male
+            target[_AT["volunteers_female"]] += row.total_female
+            target[_AT["volunteers"]] += row.total
         for team_id, figures in service.items():
             target = own[self._owner[team_id]]
-            target["hours"] += figures.minutes
-            target["attendances"] += figures.attendances
-            target["persons_served"] += figures.persons_served
+            target[_AT["hours"]] += figures.minutes
+            target[_AT["attendances"]] += figures.attendances
+            target[_AT["persons_served"]] += figures.persons_served
         for team_id, team_counts in counts.items():
             target = own[self._owner[team_id]]
             for key in _COUNT_KEYS:
-                target[key] += getattr(team_counts, key)
+                target[_AT[key]] += getattr(team_counts, key)
         self._own = own
 
     def _load_returns(self) -> None:
@@ -212,42 +265,41 @@ class SubtreeFigures:
             for uid, status in self.status.items()
             if status == ReturnStatus.SUBMITTED and uid != self.root.pk
         ]
-        self._submitted: dict[int, Figures] = {}
+        # Values of submitted returns may be Decimal (hours typed with
+        # decimals); int + Decimal stays exact.
+        self._submitted: dict[int, list[Any]] = {}
         if submitted:
             for ret in AnnualReturn.objects.filter(
                 year=self.year, unit_id__in=submitted
             ).only("unit_id", "computed", "entered"):
-                self._submitted[ret.unit_id] = ret.values()
+                values = ret.values()
+                self._submitted[ret.unit_id] = [values[key] for key in ALL_KEYS]
 
     def _consolidate(self) -> None:
-        self._live: dict[int, Figures] = {}
+        self._live: dict[int, list[Any]] = {}
         filing = [n for n in self._nodes.values() if n.level != Level.TEAM]
         for node in sorted(filing, key=lambda n: n.depth, reverse=True):
-            total = {key: Decimal(v) for key, v in self._own[node.id].items()}
+            total: list[Any] = self._own[node.id]
             for child in self._children[node.id]:
-                part = (
-                    self._submitted[child]
-                    if child in self._submitted
-                    else self._live[child]
-                )
-                for key in ALL_KEYS:
-                    total[key] += part[key]
+                part = self._submitted.get(child) or self._live[child]
+                total = [a + b for a, b in zip(total, part, strict=True)]
             self._live[node.id] = total
 
     def mark_submitted(self, unit_id: int, submission: Any) -> None:
         """Record a submission made after loading (a batch working bottom-up)."""
         self.status[unit_id] = ReturnStatus.SUBMITTED
         self._periods[unit_id] = (submission.period_start, submission.period_end)
-        self._submitted[unit_id] = {
-            key: Decimal(submission.values[key]) for key in ALL_KEYS
-        }
+        self._submitted[unit_id] = [Decimal(submission.values[k]) for k in ALL_KEYS]
 
     # --- answers -----------------------------------------------------------------
 
     def consolidated(self, unit_id: int) -> Figures:
         """The unit's live figures: own teams plus each child's submitted return
         or, without one, the child's live figures."""
-        return dict(self._live[unit_id])
+        return {
+            key: Decimal(value)
+            for key, value in zip(ALL_KEYS, self._live[unit_id], strict=True)
+        }
 
     def sources(self, unit_id: int) -> list[ChildSource]:
         """The direct child units of `unit_id` and which figures were used."""
