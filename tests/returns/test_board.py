@@ -225,3 +225,51 @@ def test_bulk_unlock_reports_each_refusal(
     )
     assert "檢視者，不能解除鎖定" in viewer.content.decode()
     assert reload(hospital).status == ReturnStatus.SUBMITTED
+
+
+def test_a_past_year_backlog_is_submitted_from_the_board(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    from vsis.returns.models import AnnualReturn
+
+    client.force_login(personas.county_clerk)
+    page = client.get("/returns/board/", {"year": "112"}).content.decode()
+    assert "我確認要批次提交 5 個單位的 112年度 統計表" in page
+    unconfirmed = client.post("/returns/board/backlog/", {"year": "112"}, follow=True)
+    assert "請勾選確認後再批次提交" in unconfirmed.content.decode()
+    assert not AnnualReturn.objects.exists()
+    done = client.post(
+        "/returns/board/backlog/", {"year": "112", "confirm": "1"}, follow=True
+    )
+    body = done.content.decode()
+    assert "已批次建立並提交 5 份 112年度統計表" in body
+    assert counts_of(body) == {"N": 0, "W": 0, "Y": 5}
+    county = AnnualReturn.objects.get(unit__code="A000", year=2023)
+    # 2023: only a's 999 minutes on 31 December (and a, b, c, d, f counted).
+    assert county.values()["hours"] == 999
+    assert county.values()["volunteers"] == 5
+    assert (
+        AuditEntry.objects.filter(
+            action="return.submit", reason__contains="批次提交"
+        ).count()
+        == 5
+    )
+
+
+def test_the_backlog_is_for_past_years_and_editors_only(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    from django.utils import timezone
+
+    from vsis.returns.models import AnnualReturn
+
+    this_year = str(timezone.localdate().year - 1911)
+    client.force_login(personas.county_clerk)
+    current = client.post(
+        "/returns/board/backlog/", {"year": this_year, "confirm": "1"}, follow=True
+    )
+    assert "批次提交只用於已結束的年度" in current.content.decode()
+    client.force_login(personas.viewer)
+    refused = client.post("/returns/board/backlog/", {"year": "112", "confirm": "1"})
+    assert refused.status_code == 403
+    assert not AnnualReturn.objects.exists()

@@ -160,3 +160,17 @@ def test_backlog_submits_every_unit_bottom_up(crowd: Crowd, personas: Personas) 
     assert county["status"] == "Y"
     assert county["results"]["volunteers"] == 6
     assert county["results"]["hours"] == 15.75  # 945 minutes
+
+
+def test_a_locked_return_refuses_every_change_from_the_cli(
+    crowd: Crowd, personas: Personas
+) -> None:
+    run(*base("create"))
+    run(*base("submit"))
+    for verb, extra in (("set", ["--item", "funding", "--value", "1"]), ("fill", [])):
+        for user in ("hospital_clerk", "county_clerk", "root"):
+            with pytest.raises(CommandError) as caught:
+                run(*base(verb, user=user), *extra)
+            assert "提交並鎖定，不能再修改" in str(caught.value)
+            assert "上層單位「甲市政府社會局」解除鎖定" in str(caught.value)
+    assert run(*base("show", user=None))["results"]["funding"] == 0

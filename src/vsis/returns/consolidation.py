@@ -213,6 +213,9 @@ class SubtreeFigures:
     def _load_team_figures(self) -> None:
         """Each filing unit's own figures (its own teams), as vectors over
         ALL_KEYS: plain integer lists keep the walk over ~35,000 units fast."""
+        # TODO(#5): when most children are submitted, only the teams not under a
+        # submitted child are needed for the root's figure; restrict the
+        # selection to them (the board's change check still needs all).
         selection = TeamSelection(self.root)
         with _Beside(team_return_counts, selection, self.start, self.end) as counts_of:
             ages = team_age_counts(selection, self.end)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +31,13 @@ from vsis.returns.errors import (
     ReturnError,
     StaleVersion,
 )
-from vsis.returns.forms import BoardForm, CellInput, NewReturnForm, read_cells
+from vsis.returns.forms import (
+    BoardForm,
+    CellInput,
+    NewReturnForm,
+    parse_year,
+    read_cells,
+)
 from vsis.returns.items import (
     ITEMS,
     RESULT_ITEMS,
@@ -61,6 +67,7 @@ from vsis.returns.services import (
     fill_return,
     locked_message,
     save_return,
+    submit_backlog,
     submit_return,
     unlock_returns,
     upper_unit_label,
@@ -603,6 +610,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "query": query,
             "checked": request.GET.get("check") == "1",
             "can_unlock": user.can_edit,
+            "past_year": year < timezone.localdate().year,
             "own_unit_id": user.unit_id,
             "is_superuser": user.is_superuser,
             "when": when_label,
@@ -654,6 +662,41 @@ def unlock(request: HttpRequest) -> HttpResponse:
         )
     for unit, why in result.refused:
         messages.error(request, f"{unit.name}：{why}")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def backlog(request: HttpRequest) -> HttpResponse:
+    """批次提交: create, fill and submit every return still missing (N) below
+    the user's unit for a past year (turning the workflow on for old years)."""
+    user: Any = request.user
+    try:
+        year = parse_year(request.POST.get("year", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("returns:board")
+    target = reverse("returns:board") + "?" + urlencode({"year": year - 1911})
+    if year >= timezone.localdate().year:
+        messages.error(request, "批次提交只用於已結束的年度")
+        return redirect(target)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, "請勾選確認後再批次提交")
+        return redirect(target)
+    root = user.unit if user.unit_id else Unit.objects.filter(parent=None).first()
+    if root is None:
+        raise Http404("查無單位")
+    try:
+        result = submit_backlog(root, year, actor=user)
+    except ReturnError as error:
+        _http(error)
+        messages.error(request, error.message)
+        return redirect(target)
+    messages.success(
+        request,
+        f"已批次建立並提交 {len(result.done)} 份 {format_roc_year(year)}統計表；"
+        f"已有統計表的 {len(result.skipped)} 個單位未變動",
+    )
     return redirect(target)
 
 
