@@ -302,3 +302,18 @@ def test_the_admin_is_read_only(
     assert (
         "甲市立醫院" not in client.get("/admin/returns/annualreturn/").content.decode()
     )
+
+
+def test_an_upper_unit_creates_a_missing_return_from_its_page(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    client.force_login(personas.county_clerk)
+    page = client.get(f"/returns/A130/{YEAR}/").content.decode()
+    assert "尚未建立 113年度 統計表（N 無動作）" in page
+    assert 'name="unit_code" value="A130"' in page
+    response = client.post("/returns/", {"unit_code": "A130", "year": "113"})
+    assert response["Location"] == f"/returns/A130/{YEAR}/"
+    client.force_login(personas.viewer)
+    assert (
+        'name="unit_code"' not in client.get(f"/returns/A120/{YEAR}/").content.decode()
+    )

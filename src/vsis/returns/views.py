@@ -22,7 +22,7 @@ from vsis.core.ages import BRACKET_LABELS
 from vsis.core.rocdate import format_roc, format_roc_year
 from vsis.returns import exports
 from vsis.returns.checks import validation_problems
-from vsis.returns.consolidation import files_returns
+from vsis.returns.consolidation import files_returns, form_for
 from vsis.returns.errors import (
     Invalid,
     NeedsConfirmation,
@@ -50,7 +50,6 @@ from vsis.returns.models import (
     NO_RETURN,
     STATUS_LABELS,
     AnnualReturn,
-    ReturnForm,
     ReturnSubmission,
 )
 from vsis.returns.queries import (
@@ -254,7 +253,7 @@ def _render_return(
         "year": year,
         "roc_year": format_roc_year(year),
         "ret": ret,
-        "title": form_title(ret.form) if ret else ReturnForm.NATIONAL.label,
+        "title": form_title(ret.form if ret else form_for(unit)),
         "status": ret.status if ret else NO_RETURN,
         "status_label": STATUS_LABELS[ret.status if ret else NO_RETURN],
         "results": results,
