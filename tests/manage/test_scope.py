@@ -243,7 +243,7 @@ def test_a_viewer_may_look_but_not_change(
     assert client.post(record_url, {}).status_code == 403
 
 
-def test_a_clerk_sees_add_and_delete_and_the_viewer_does_not(
+def test_a_clerk_sees_the_add_button_and_the_viewer_does_not(
     personas: Personas, people: People
 ) -> None:
     clerk = client_for(personas.unit_clerk).get(changelist("volunteers_volunteer"))

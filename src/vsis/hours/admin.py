@@ -168,6 +168,7 @@ class ServiceRecordForm(ScopedModelForm):
 @admin.register(ServiceRecord, site=vsis_admin)
 class ServiceRecordAdmin(ScopedModelAdmin):
     scope_field = "team"
+    deferred_join_pages = True
     form = ServiceRecordForm
     list_display = (
         "served",

@@ -21,24 +21,13 @@ from vsis.units import services
 from vsis.units.adminsite import (
     ScopedModelAdmin,
     ScopedModelForm,
+    attach_errors,
     non_team_units,
     roc,
     vsis_admin,
 )
 from vsis.units.models import Level, ServiceCategory, Unit, User
 from vsis.units.scope import scope_root
-
-
-def _attach(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in field_errors:
-                form.add_error(target, item.messages)
-    else:
-        form.add_error(None, error.messages)
-
 
 # --- units -------------------------------------------------------------------
 
@@ -78,7 +67,7 @@ class UnitForm(ScopedModelForm):
         try:
             services.check_unit(unit, actor=self.actor, previous=previous)
         except ValidationError as error:
-            _attach(self, error)
+            attach_errors(self, error)
         return cleaned
 
 
@@ -327,10 +316,10 @@ class AccountAdmin(ScopedModelAdmin):
     form = AccountForm
     list_display = (
         "username",
-        "first_name",
+        "display_name",
         "unit",
         "role_label",
-        "is_active",
+        "state",
         "last_login_roc",
     )
     list_filter = ("role", "is_active", "is_superuser", "unit__level")
@@ -393,6 +382,14 @@ class AccountAdmin(ScopedModelAdmin):
             kwargs["form"] = AccountAddForm
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"actor": request.user})
+
+    @admin.display(description="姓名", ordering="first_name")
+    def display_name(self, obj: User) -> str:
+        return obj.first_name
+
+    @admin.display(description="狀態", ordering="is_active")
+    def state(self, obj: User) -> str:
+        return "啟用" if obj.is_active else "停用"
 
     @admin.display(description="角色", ordering="role")
     def role_label(self, obj: User) -> str:

@@ -33,11 +33,12 @@ from vsis.units.adminsite import (
     ScopedInline,
     ScopedModelAdmin,
     ScopedModelForm,
+    attach_errors,
     register_choices,
     roc,
     vsis_admin,
 )
-from vsis.units.models import Level, Unit
+from vsis.units.models import Level, ServiceCategory, Unit
 from vsis.units.scope import is_in_scope, scope_filter, units_in_scope
 from vsis.volunteers import services
 from vsis.volunteers.models import (
@@ -64,17 +65,6 @@ from vsis.volunteers.queries import (
 register_choices(Volunteer, volunteers_in_scope)
 
 
-def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in field_errors:
-                form.add_error(target, item.messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 def search_people(queryset: QuerySet[Volunteer], term: str) -> QuerySet[Volunteer]:
     """Volunteers by name (a part of it), full ID (exact) or team code (exact).
 
@@ -94,12 +84,10 @@ def people_matching(term: str) -> QuerySet[Any]:
     return search_people(Volunteer.objects.all(), term).values("pk")
 
 
-def team_choice_field(
-    user: Any, admin_site: Any, **kwargs: Any
-) -> forms.ModelChoiceField:
+def team_choice_field(user: Any, admin_site: Any) -> forms.ModelChoiceField:
     """A 志工隊 field of the teams in the user's scope (autocomplete when many)."""
     teams = units_in_scope(user).filter(level=Level.TEAM).order_by("path")
-    field = forms.ModelChoiceField(queryset=teams, label="志工隊", **kwargs)
+    field = forms.ModelChoiceField(queryset=teams, label="志工隊")
     if teams[: AUTOCOMPLETE_ABOVE + 1].count() > AUTOCOMPLETE_ABOVE:
         field.widget = AutocompleteSelect(
             Membership._meta.get_field("team"), admin_site
@@ -136,8 +124,6 @@ class CategoryFilter(admin.SimpleListFilter):
     parameter_name = "category"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        from vsis.units.models import ServiceCategory
-
         return [(str(c.pk), c.name) for c in ServiceCategory.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
@@ -647,6 +633,7 @@ class EndMembershipForm(forms.Form):
 @admin.register(Membership, site=vsis_admin)
 class MembershipAdmin(IdColumnsMixin, ScopedModelAdmin):
     scope_field = "team"
+    deferred_join_pages = True
     form = MembershipForm
     list_display = (
         "volunteer_name",
@@ -774,6 +761,7 @@ class VolunteerDetailAdmin(ScopedModelAdmin):
     """A list of one kind of person detail, scoped through the person."""
 
     scope_field = None
+    deferred_join_pages = True
     form = DetailForm
     autocomplete_fields = ("volunteer",)
     list_select_related = ["volunteer"]
