@@ -8,8 +8,10 @@
 
 Service records (minutes, persons served): v1@A111 2024-03-05 120/3 and
 2024-03-20 90/0; v5@A111 2024-03-10 60/2; v4@B111 2024-03-11 30/1;
-v3@A121 2024-04-01 45/0. Trainings: v1 and v4 basic. The audit trail is
-emptied after setup, so tests count only the rows they cause.
+v3@A121 2024-04-01 45/0. Trainings: v1 and v4 basic. Record books: v1
+(issued by A000) and v4 (B000). Insurance: v5 (seen by both counties). Honour
+card: v3. The audit trail is emptied after setup, so tests count only the rows
+they cause.
 """
 
 import datetime as dt
@@ -25,7 +27,15 @@ from vsis.audit.models import AuditEntry
 from vsis.core.national_id import generate_id
 from vsis.hours.models import ServiceRecord
 from vsis.hours.services import save_service_record
-from vsis.volunteers.models import Membership, MembershipStatus, Training, Volunteer
+from vsis.volunteers.models import (
+    HonourCard,
+    Insurance,
+    Membership,
+    MembershipStatus,
+    RecordBook,
+    Training,
+    Volunteer,
+)
 
 RNG = random.Random(20241231)
 D = dt.date
@@ -107,6 +117,24 @@ def people(tree: Tree, personas: Personas) -> People:
         )
     Training.objects.create(volunteer=v1, kind="basic", completed_on=D(2020, 2, 1))
     Training.objects.create(volunteer=v4, kind="basic", completed_on=D(2019, 10, 1))
+    RecordBook.objects.create(
+        volunteer=v1,
+        number="RB-0001",
+        issued_on=D(2020, 3, 1),
+        issuing_unit=tree.county_a,
+    )
+    RecordBook.objects.create(
+        volunteer=v4,
+        number="RB-0002",
+        issued_on=D(2019, 11, 1),
+        issuing_unit=tree.county_b,
+    )
+    Insurance.objects.create(
+        volunteer=v5, starts_on=D(2024, 1, 1), ends_on=D(2024, 12, 31)
+    )
+    HonourCard.objects.create(
+        volunteer=v3, issued_on=D(2023, 1, 1), valid_until=D(2025, 12, 31)
+    )
     AuditEntry.objects.all().delete()
     return People(v1, v2, v3, v4, v5)
 

@@ -64,6 +64,25 @@ VISIBLE = {
         "county_admin": 1,
         "superuser": 2,
     },
+    "volunteers_recordbook": {
+        "unit_clerk": 1,
+        "county_clerk": 1,
+        "viewer": 1,
+        "other_county_clerk": 1,
+        "county_admin": 1,
+        "superuser": 2,
+    },
+    # v5 serves in both counties: her insurance is seen by both.
+    "volunteers_insurance": {name: 1 for name in PERSONAS},
+    "volunteers_honourcard": {
+        "unit_clerk": 0,
+        "county_clerk": 1,
+        "viewer": 1,
+        "other_county_clerk": 0,
+        "county_admin": 1,
+        "superuser": 1,
+    },
+    "volunteers_award": {name: 0 for name in PERSONAS},
     "units_servicecategory": {name: 22 for name in PERSONAS},
 }
 
@@ -97,6 +116,55 @@ def test_every_list_renders_for_a_viewer(
     personas: Personas, people: People, model: str
 ) -> None:
     assert client_for(personas.viewer).get(changelist(model)).status_code == 200
+
+
+def test_the_audit_trail_is_scoped_by_the_unit_of_each_entry(
+    tree: Tree, personas: Personas, people: People
+) -> None:
+    from vsis.audit.models import AuditEntry
+    from vsis.audit.services import record_audit
+
+    record_audit(
+        actor=None,
+        action="x.test",
+        target_type="t",
+        target_id=1,
+        unit_id=tree.library_team.pk,
+    )
+    record_audit(
+        actor=None,
+        action="x.test",
+        target_type="t",
+        target_id=2,
+        unit_id=tree.school_team.pk,
+    )
+    record_audit(
+        actor=None,
+        action="x.test",
+        target_type="t",
+        target_id=3,
+        unit_id=tree.hospital.pk,
+    )
+    record_audit(actor=None, action="x.test", target_type="t", target_id=4)
+    expected = {
+        "unit_clerk": {"3"},
+        "county_clerk": {"1", "3"},
+        "viewer": {"1", "3"},
+        "other_county_clerk": {"2"},
+        "county_admin": {"1", "3"},
+        "superuser": {"1", "2", "3", "4"},
+    }
+    for persona, ids in expected.items():
+        client = client_for(getattr(personas, persona))
+        response = client.get(changelist("audit_auditentry"))
+        assert {e.target_id for e in response.context["cl"].result_list} == ids
+        outside = AuditEntry.objects.exclude(target_id__in=ids).first()
+        if outside is not None:
+            assert client.get(change("audit_auditentry", outside.pk)).status_code == 404
+        mine = AuditEntry.objects.get(target_id=sorted(ids)[0])
+        url = change("audit_auditentry", mine.pk)
+        assert client.get(url).status_code == 200
+        assert client.post(url, {}).status_code == 403
 
 
 def test_anonymous_is_sent_to_the_login_page(people: People) -> None:

@@ -21,7 +21,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models, transaction
@@ -334,6 +334,20 @@ class ScopedFieldsMixin:
         in_scope = _choice_scopes.get(model)
         return in_scope(request.user) if in_scope is not None else None
 
+    def formfield_for_dbfield(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        formfield = super().formfield_for_dbfield(  # type: ignore[misc]
+            db_field, request, **kwargs
+        )
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # No "add / change / delete the team" buttons beside a choice: a
+            # unit or a person is managed on its own page, with its own rules.
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+        return formfield
+
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
@@ -378,6 +392,10 @@ class ScopedModelAdmin(ScopedFieldsMixin, admin.ModelAdmin):
 
     scope_field: str | None = ""
     form = ScopedModelForm
+
+    class Media:
+        css = {"all": ["units/admin.css"]}
+
     list_per_page = 50
     list_max_show_all = 500
     # The filtered count is needed for the pages; the unfiltered one is a second
