@@ -85,6 +85,8 @@ def test_a_terminal_asks_twice(tree: Tree, monkeypatch: Any) -> None:
         (["add", "hospital_clerk", "--unit", "A110", "--role", "clerk"], "已經存在"),
         (["set-password", "nobody"], "查無帳號「nobody」"),
         ([], "請指定動作"),
+        (["add", "--unit", "A110", "--role", "clerk"], "請指定帳號"),
+        (["set-password"], "請指定帳號"),
     ],
 )
 def test_errors_are_chinese(personas: Personas, args: list[str], message: str) -> None:

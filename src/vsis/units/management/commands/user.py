@@ -46,7 +46,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", title="動作")
         add = actions.add_parser("add", help="新增帳號")
-        add.add_argument("username", help="登入帳號")
+        # Optional to argparse so that a missing one gets a Chinese message.
+        add.add_argument("username", nargs="?", help="登入帳號")
         add.add_argument("--unit", help="所屬單位代碼")
         add.add_argument("--role", help=f"角色：{ROLE_HELP}")
         add.add_argument("--name", default="", help="姓名（顯示用）")
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         listing = actions.add_parser("list", help="列出帳號")
         listing.add_argument("--unit", help="只列此單位及其下層單位的帳號")
         password = actions.add_parser("set-password", help="重設密碼")
-        password.add_argument("username", help="登入帳號")
+        password.add_argument("username", nargs="?", help="登入帳號")
         password.add_argument(
             "--generate-password",
             action="store_true",
@@ -71,6 +72,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdin = options.get("stdin") or sys.stdin
         action = options.get("action")
+        if (
+            action in ("add", "set-password")
+            and not (options["username"] or "").strip()
+        ):
+            raise CommandError(f"請指定帳號：vsis user {action} 帳號 …")
         if action == "add":
             self.add(options)
         elif action == "list":
