@@ -1,5 +1,6 @@
 """Fixtures for the job tests: the test-only kinds, a private MEDIA_ROOT."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,3 +20,15 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
 def fast_passwords(settings: Any) -> None:
     # The personas' PBKDF2 hashing costs seconds per test on a small machine.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """committed(fn, ...) calls fn, then runs what it left for after the
+    commit (enqueues, storage deletions), as in a worker or a request."""
+
+    def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return call
