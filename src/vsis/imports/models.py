@@ -66,6 +66,10 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField("問題數", default=0)
     errors = models.JSONField("問題", default=list, blank=True)
     message = models.TextField("說明", blank=True)
+    # Shown while a background job runs (the page reads this row, not the
+    # job's, so it works for any job backend).
+    progress = models.PositiveSmallIntegerField("進度", default=0)
+    progress_note = models.CharField("進度說明", max_length=100, blank=True)
     file = models.FileField("檔案", upload_to="imports/", blank=True)
     # The background job's id; a plain number so this app's migrations do not
     # depend on the jobs app's.

@@ -66,29 +66,33 @@ class ImportOptions:
 
 
 class Errors:
-    """The problems found so far, named by the file's own headers."""
+    """The problems found so far, named by the file's own headers and listed
+    in the order of the sheet: by row, then by column from left to right."""
 
     def __init__(self, table: Table | None = None) -> None:
         self.table = table
-        self.items: list[RowError] = []
+        self._items: dict[RowError, tuple[int, int, int]] = {}
 
     def add(self, row: int, column: Column | None, reason: str) -> None:
+        position = -1
         if column is None:
             header = ""
         elif self.table is not None:
             header = self.table.header_of(column)
+            position = self.table.index.get(column.key, 10_000)
         else:
             header = column.header
-        self.items.append(RowError(row, header, reason))
+        error = RowError(row, header, reason)
+        self._items.setdefault(error, (row, position, len(self._items)))
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return bool(self._items)
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._items)
 
     def sorted(self) -> list[RowError]:
-        return sorted(set(self.items))
+        return sorted(self._items, key=self._items.__getitem__)
 
 
 class RowReader:
