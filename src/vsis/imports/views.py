@@ -21,7 +21,10 @@ SHOWN_ERRORS = 2000
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     require_edit(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+    else:
+        form = UploadForm()
     context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
