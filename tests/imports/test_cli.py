@@ -3,12 +3,19 @@
 from pathlib import Path
 
 import pytest
-from django.core.management import execute_from_command_line
+from django.core.management import base, execute_from_command_line
 
 from tests.conftest import Personas, Tree
 from tests.imports.conftest import UNIT_HEADER, csv_bytes
 from vsis.imports.models import ImportBatch
 from vsis.units.models import Unit
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_from_argv closes every connection when it ends, which would end the
+    test's transaction on PostgreSQL."""
+    monkeypatch.setattr(base.connections, "close_all", lambda: None)
 
 
 def vsis(*args: str) -> int:

@@ -325,3 +325,10 @@ def test_hours_are_written_only_for_teams_in_scope(
     else:
         assert messages(outcome) == ["第 3 列，欄位「志工隊代碼」：不在您的管轄範圍"]
         assert not ServiceRecord.objects.exists()
+
+
+def test_the_fast_insert_fills_every_column_of_a_record() -> None:
+    from vsis.imports.kinds.hours import RECORD_COLUMNS
+
+    columns = {f.attname for f in ServiceRecord._meta.concrete_fields}
+    assert set(RECORD_COLUMNS) == columns - {"id"}

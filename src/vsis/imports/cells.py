@@ -9,9 +9,12 @@ compatibility ideographs, which are real name characters).
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from vsis.core.national_id import is_valid_taiwan_id, looks_like_taiwan_id
 from vsis.core.national_id import normalise_id as fold_id
@@ -21,6 +24,24 @@ from vsis.units.models import Level
 from vsis.volunteers.models import IdKind, MembershipStatus, Sex
 
 Cell = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
+T = TypeVar("T")
+_MEMOISED: list["functools._lru_cache_wrapper[object]"] = []
+
+
+def _memo(reader: Callable[..., T]) -> Callable[..., T]:
+    """Remember a pure reader's answers: a file repeats the same IDs, dates and
+    times thousands of times. Errors are not remembered (lru_cache keeps only
+    returned values)."""
+    cached = functools.lru_cache(maxsize=1 << 16, typed=True)(reader)
+    _MEMOISED.append(cached)
+    return cached
+
+
+def clear_caches() -> None:
+    """Forget remembered cells (they include IDs) once a file is done."""
+    for cached in _MEMOISED:
+        cached.cache_clear()
+
 
 # Echoed values are cut so that a huge cell never floods the error list.
 _ECHO = 24
@@ -38,6 +59,8 @@ def is_blank(value: Cell) -> bool:
 
 def text(value: Cell) -> str:
     """The cell as text, trimmed; an integral number loses its ".0"."""
+    if isinstance(value, str):
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -51,7 +74,10 @@ def text(value: Cell) -> str:
 
 def folded(value: Cell) -> str:
     """NFKC text without any whitespace: for codes, numbers and dates."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text(value)))
+    raw = text(value)
+    if not raw.isascii():
+        raw = unicodedata.normalize("NFKC", raw)
+    return "".join(raw.split())
 
 
 def limited_text(value: Cell, max_length: int) -> str:
@@ -61,6 +87,7 @@ def limited_text(value: Cell, max_length: int) -> str:
     return result
 
 
+@_memo
 def code(value: Cell, max_length: int = 20) -> str:
     """A unit code: folded, compared exactly."""
     result = folded(value)
@@ -69,6 +96,7 @@ def code(value: Cell, max_length: int = 20) -> str:
     return result
 
 
+@_memo
 def date(value: Cell) -> dt.date:
     """A real date cell, or a ROC or Gregorian date written as text or number."""
     if isinstance(value, dt.datetime):
@@ -101,6 +129,7 @@ def _clock(hours: int, minutes: int, original: str) -> dt.time:
     return dt.time(hours, minutes)
 
 
+@_memo
 def time(value: Cell) -> dt.time:
     """09:00, 9:00, 0900, 9時30分, a real time cell or a fraction of a day."""
     if isinstance(value, dt.datetime):
@@ -138,6 +167,7 @@ _HOURS_UNIT = re.compile(r"(小時|鐘頭|hours?|hrs?|h|時)$", re.IGNORECASE)
 _DURATION = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
+@_memo
 def minutes_of_hours(value: Cell) -> int:
     """服務時數 in hours (3, 2.5, 2:30, a time or duration cell) as whole minutes.
 
@@ -181,6 +211,7 @@ _COUNT_UNIT = re.compile(r"(人次|人)$")
 _MAX_COUNT = 2_147_483_647
 
 
+@_memo
 def count(value: Cell) -> int:
     """A non-negative whole number (服務人次); a blank cell is 0."""
     if is_blank(value):
@@ -289,6 +320,7 @@ def id_kind(value: Cell) -> str:
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
+@_memo
 def person_id(value: Cell, kind: str | None = None) -> tuple[str, str]:
     """(ID, IdKind): a national ID or resident number with its check digit, or
     (when the row says 護照) a passport number."""

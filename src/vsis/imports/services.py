@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vsis.audit.services import record_audit
+from vsis.imports import cells
 from vsis.imports.errors import ImportFileError, RowError
 from vsis.imports.kinds.base import Importer, ImportOptions, Progress, Summary
 from vsis.imports.kinds.hours import HoursImporter
@@ -127,6 +128,8 @@ def import_file(
         logger.exception("import batch %s failed", batch.pk)
         _finish(batch, BatchStatus.FAILED, outcome, message="匯入時發生未預期的錯誤")
         raise
+    finally:
+        cells.clear_caches()
     if outcome.batch.status == BatchStatus.RUNNING:
         status = BatchStatus.REJECTED if outcome.errors else BatchStatus.CHECKED
         _finish(batch, status, outcome)

@@ -98,11 +98,19 @@ class Errors:
 class RowReader:
     """Reads the cells of one row, recording each bad cell and carrying on."""
 
-    def __init__(self, table: Table, errors: Errors, number: int, cells: list[Cell]):
+    def __init__(
+        self,
+        table: Table,
+        errors: Errors,
+        number: int,
+        cells: list[Cell],
+        today: dt.date | None = None,
+    ) -> None:
         self.table = table
         self.errors = errors
         self.number = number
         self.cells = cells
+        self.today = today or timezone.localdate()
         self.ok = True
 
     def raw(self, column: Column) -> Cell:
@@ -138,7 +146,7 @@ class RowReader:
         from vsis.imports import cells
 
         day = self.read(column, cells.date, required=required)
-        if day is not None and day > timezone.localdate():
+        if day is not None and day > self.today:
             self.fail(column, "日期不可晚於今天")
             return None
         return day
@@ -162,6 +170,8 @@ class Importer(ABC):
         self.actor = actor
         self.options = options
         self.errors = Errors()
+        # "Today" in Asia/Taipei, once per file: no date may lie after it.
+        self.today = timezone.localdate()
         self._progress = progress
 
     def progress(self, percent: int, note: str) -> None:

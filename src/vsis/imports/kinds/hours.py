@@ -14,6 +14,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from vsis.core.rocdate import format_roc
@@ -84,6 +85,42 @@ def source_key(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+# The columns an imported record fills, in the order insert_records takes them.
+RECORD_COLUMNS = (
+    "volunteer_id", "team_id", "served_on", "start_time", "end_time", "minutes",
+    "persons_served", "item", "note", "source_key", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def insert_records(rows: list[tuple[object, ...]]) -> None:
+    """Insert new records given as tuples of RECORD_COLUMNS.
+
+    On PostgreSQL, COPY: a 100,000-row file must be written in seconds (#5),
+    and COPY is several times faster than INSERT for that many rows, with no
+    model instance built per row. Elsewhere bulk_create.
+    """
+    if connection.vendor != "postgresql":
+        ServiceRecord.objects.bulk_create(
+            [
+                ServiceRecord(**dict(zip(RECORD_COLUMNS, row, strict=True)))
+                for row in rows
+            ],
+            batch_size=2000,
+        )
+        return
+    meta = ServiceRecord._meta
+    column_of = {f.attname: str(f.column) for f in meta.concrete_fields}
+    columns = ", ".join(
+        connection.ops.quote_name(column_of[name]) for name in RECORD_COLUMNS
+    )
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def _span_minutes(start: dt.time, end: dt.time) -> int:
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
@@ -107,7 +144,9 @@ class HoursImporter(Importer):
         self.rows = []
         seen: dict[tuple[object, ...], int] = {}
         for number, row_cells in table.rows:
-            row = self._parse_row(RowReader(table, self.errors, number, row_cells))
+            row = self._parse_row(
+                RowReader(table, self.errors, number, row_cells, self.today)
+            )
             if row is None:
                 continue
             key = (
@@ -254,55 +293,50 @@ class HoursImporter(Importer):
     def write(self, summary: Summary) -> None:
         counts = summary[RECORDS]
         now = timezone.now()
-        keyed: dict[str, ServiceRecord] = {}
+        keyed: dict[str, tuple[ServiceRow, int, int]] = {}
         for row in self.rows:
             volunteer_id = self.volunteers[row.national_id][0]
-            team = self.teams[row.team_code]
+            team_id = self.teams[row.team_code].pk
             key = source_key(
                 volunteer_id,
-                team.pk,
+                team_id,
                 row.served_on,
                 row.start_time,
                 row.end_time,
                 row.item,
             )
-            keyed[key] = ServiceRecord(
-                volunteer_id=volunteer_id,
-                team_id=team.pk,
-                served_on=row.served_on,
-                start_time=row.start_time,
-                end_time=row.end_time,
-                minutes=row.minutes,
-                persons_served=row.persons_served,
-                item=row.item,
-                note=row.note,
-                source_key=key,
-            )
-        keys = sorted(keyed)
-        existing: dict[str, tuple[int, int, int, str]] = {}
-        for part in chunked(keys):
-            for pk, stored_key, minutes, persons, note in ServiceRecord.objects.filter(
-                source_key__in=part
-            ).values_list("pk", "source_key", "minutes", "persons_served", "note"):
-                existing[str(stored_key)] = (pk, minutes, persons, note)
+            keyed[key] = (row, volunteer_id, team_id)
+        existing = self._imported_records()
         self.progress(65, "寫入服務紀錄")
-        fresh: list[ServiceRecord] = []
+        fresh: list[tuple[object, ...]] = []
         changed: list[ServiceRecord] = []
         touched: set[TeamMonth] = set()
-        for key in keys:
-            record = keyed[key]
+        for key, (row, volunteer_id, team_id) in keyed.items():
             stored = existing.get(key)
             if stored is None:
-                fresh.append(record)
-            elif stored[1:] != (record.minutes, record.persons_served, record.note):
-                record.pk = stored[0]
-                record.updated_at = now
-                changed.append(record)
+                fresh.append(
+                    (
+                        volunteer_id, team_id, row.served_on, row.start_time,
+                        row.end_time, row.minutes, row.persons_served, row.item,
+                        row.note, key, now, now,
+                    )
+                )  # fmt: skip
+            elif stored[1:] != (row.minutes, row.persons_served, row.note):
+                changed.append(
+                    ServiceRecord(
+                        pk=stored[0],
+                        minutes=row.minutes,
+                        persons_served=row.persons_served,
+                        note=row.note,
+                        updated_at=now,
+                    )
+                )
             else:
                 counts.unchanged += 1
                 continue
-            touched.add((record.team_id, month_start(record.served_on)))
-        ServiceRecord.objects.bulk_create(fresh, batch_size=2000)
+            touched.add((team_id, month_start(row.served_on)))
+        self.progress(70, "寫入服務紀錄")
+        insert_records(fresh)
         ServiceRecord.objects.bulk_update(
             changed, ["minutes", "persons_served", "note", "updated_at"], batch_size=500
         )
@@ -310,3 +344,25 @@ class HoursImporter(Importer):
         counts.updated += len(changed)
         self.progress(85, "更新服務統計")
         refresh_tallies(touched)
+
+    def _imported_records(self) -> dict[str, tuple[int, int, int, str]]:
+        """Records imported before in the file's teams and date range, by key.
+
+        One range scan per chunk of teams on (team, served_on) reads them
+        faster than looking up thousands of keys one IN list at a time.
+        """
+        found: dict[str, tuple[int, int, int, str]] = {}
+        if not self.rows:
+            return found
+        first = min(row.served_on for row in self.rows)
+        last = max(row.served_on for row in self.rows)
+        team_ids = sorted({self.teams[row.team_code].pk for row in self.rows})
+        for part in chunked(team_ids, 200):
+            stored = ServiceRecord.objects.filter(
+                team_id__in=part,
+                served_on__range=(first, last),
+                source_key__isnull=False,
+            ).values_list("source_key", "pk", "minutes", "persons_served", "note")
+            for key, pk, minutes, persons, note in stored.iterator(chunk_size=5000):
+                found[str(key)] = (pk, minutes, persons, note)
+        return found

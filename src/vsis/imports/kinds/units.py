@@ -61,7 +61,7 @@ class UnitImporter(Importer):
         }
         seen: dict[str, int] = {}
         for number, row_cells in table.rows:
-            reader = RowReader(table, self.errors, number, row_cells)
+            reader = RowReader(table, self.errors, number, row_cells, self.today)
             code = reader.read(CODE, cells.code, required=True)
             name = reader.read(
                 NAME, lambda v: cells.limited_text(v, 100), required=True

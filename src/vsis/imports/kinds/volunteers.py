@@ -156,7 +156,9 @@ class VolunteerImporter(Importer):
         self.table = table
         self.rows = []
         for number, row_cells in table.rows:
-            row = self._parse_row(RowReader(table, self.errors, number, row_cells))
+            row = self._parse_row(
+                RowReader(table, self.errors, number, row_cells, self.today)
+            )
             if row is not None:
                 self.rows.append(row)
         self._check_rows_agree()
