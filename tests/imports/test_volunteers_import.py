@@ -355,12 +355,12 @@ def test_rejoining_after_leaving_is_two_memberships(
 def test_a_span_overlapping_one_in_the_database_is_refused(
     tree: Tree, people: list[Person]
 ) -> None:
-    assert run_import(
-        "volunteers", sheet(vrow(person := people[0], joined="111/01/01"))
-    ).ok
+    person = people[0]
+    assert run_import("volunteers", sheet(vrow(person, joined="111/01/01"))).ok
     outcome = run_import("volunteers", sheet(vrow(person, joined="112/05/01")))
     assert messages(outcome) == [
-        "第 4 列，欄位「加入日期」：與系統中既有的隊員資格期間重疊（加入日期 111/01/01）"
+        "第 4 列，欄位「加入日期」："
+        "與系統中既有的隊員資格期間重疊（加入日期 111/01/01）"
     ]
 
 
