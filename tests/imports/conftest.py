@@ -40,6 +40,13 @@ def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> Any:
+    """Uploads kept for background imports go to each test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 def csv_bytes(rows: Sequence[Row], encoding: str = "utf-8") -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)

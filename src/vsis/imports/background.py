@@ -1,22 +1,29 @@
-"""Large files are imported by a background job (docs/decisions/0003).
+"""Large files are imported by a background job (docs/decisions/0003, 0004).
 
 The upload is stored with its ImportBatch; the job carries only the batch id,
 re-reads the file, runs the same import_file as the page and the CLI, and
 deletes the stored file when it is done (it holds personal data).
+
+Progress is written to the job and the batch only outside the import's
+transaction: a row updated inside it would stay locked (and its new value
+unseen) until the commit, so a cancel or the heartbeat would wait on it.
+Inside the transaction the run only checks, read-only, that it was not
+cancelled.
 """
 
 import logging
 import uuid
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from vsis.imports.models import BatchStatus, ImportBatch
+from vsis.imports.models import BatchStatus, ImportBatch, ImportKind
 from vsis.imports.services import batch_errors, create_batch, import_file
-from vsis.jobs.registry import JobContext, job_handler
-from vsis.jobs.services import JobFailed, request_job
+from vsis.jobs.registry import JobCancelled, JobContext, JobFailed, job_handler
+from vsis.jobs.services import request_job
 from vsis.units.scope import require_edit
 
 logger = logging.getLogger(__name__)
@@ -48,17 +55,36 @@ def start_background_import(
         # A random stored name: the original name may say whose data it is.
         batch.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
         batch.progress_note = "排隊中"
-        batch.save(update_fields=["file", "progress_note"])
         job = request_job(
             actor=actor,
             kind=JOB_KIND,
-            params={"batch_id": batch.pk},
+            params={
+                "batch_id": batch.pk,
+                "kind": kind,
+                "filename": batch.filename,
+                "dry_run": dry_run,
+            },
             unit=getattr(actor, "unit", None),
         )
         batch.job_id = job.pk
-        batch.save(update_fields=["job_id"])
+        batch.save(update_fields=["file", "progress_note", "job_id"])
     logger.info("import batch %s queued as job %s", batch.pk, job.pk)
     return batch
+
+
+def describe_import(params: Mapping[str, Any]) -> str:
+    """The job list's 條件 column: 志工資料「名冊.xlsx」（僅檢查）."""
+    kind = ImportKind(params["kind"]).label if params.get("kind") else ""
+    checked = "（僅檢查）" if params.get("dry_run") else ""
+    return f"{kind}「{params.get('filename', '')}」{checked}"
+
+
+def describe_result(result: Mapping[str, Any]) -> str:
+    counts = result.get("counts") or {}
+    new = sum(c.get("new", 0) for c in counts.values())
+    updated = sum(c.get("updated", 0) for c in counts.values())
+    verb = "檢查通過，將" if result.get("status") == BatchStatus.CHECKED else "已"
+    return f"{verb}新增 {new} 筆、更新 {updated} 筆"
 
 
 def _result(batch: ImportBatch) -> dict[str, Any]:
@@ -70,23 +96,28 @@ def _result(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
-@job_handler(JOB_KIND)
+def _set_progress(batch: ImportBatch, percent: int, note: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(progress=percent, progress_note=note)
+
+
+@job_handler(
+    JOB_KIND,
+    label="資料匯入",
+    describe=describe_import,
+    describe_result=describe_result,
+)
 def run_import_job(ctx: JobContext) -> dict[str, Any]:
-    """Import the batch's stored file; a rejected file fails the job with the
-    number of problems (the batch page lists them)."""
-    batch = ImportBatch.objects.select_related("actor").get(
-        pk=ctx.job.params["batch_id"]
-    )
+    """Import the batch's stored file. A rejected file fails the job with the
+    number of problems (the batch page lists them); a batch that already
+    finished (a retried job) reports the same result again."""
+    batch = ImportBatch.objects.select_related("actor").get(pk=ctx.params["batch_id"])
     if not batch.is_final:
         if not batch.file:
             raise JobFailed("找不到上傳的檔案，請重新上傳")
 
         def report(percent: int, note: str) -> None:
-            ctx.check_cancelled()
             ctx.progress(percent, note)
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                progress=percent, progress_note=note
-            )
+            _set_progress(batch, percent, note)
 
         with batch.file.open("rb") as stored:
             data = stored.read()
@@ -99,12 +130,18 @@ def run_import_job(ctx: JobContext) -> dict[str, Any]:
                 dry_run=batch.dry_run,
                 correct_people=batch.correct_people,
                 progress=report,
+                checkpoint=ctx.check_cancelled,
                 batch=batch,
             )
+        except JobCancelled:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.FAILED, message="已取消，未寫入任何資料"
+            )
+            raise
         finally:
             batch.file.delete(save=False)
             ImportBatch.objects.filter(pk=batch.pk).update(file="")
-    # A retried job whose batch already finished reports the same result.
+        _set_progress(batch, 100, "完成")
     batch.refresh_from_db()
     if batch.status == BatchStatus.REJECTED:
         first = batch_errors(batch)[:1]

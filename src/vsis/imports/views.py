@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from vsis.imports.background import start_background_import
 from vsis.imports.forms import UploadForm
 from vsis.imports.models import ImportBatch
 from vsis.imports.services import ImportOutcome, batch_errors, import_file
@@ -36,9 +37,6 @@ def upload(request: HttpRequest) -> HttpResponse:
         }
         data = upload.read()
         if len(data) >= settings.VSIS_IMPORT_BACKGROUND_BYTES:
-            # TODO(#3): import at the top once vsis.jobs has landed on main.
-            from vsis.imports.background import start_background_import
-
             batch = start_background_import(actor=request.user, data=data, **options)
             return redirect("imports:batch", pk=batch.pk)
         try:

@@ -166,6 +166,7 @@ class Importer(ABC):
         actor: Any,
         options: ImportOptions,
         progress: Progress | None = None,
+        checkpoint: Callable[[], None] | None = None,
     ) -> None:
         self.actor = actor
         self.options = options
@@ -173,9 +174,18 @@ class Importer(ABC):
         # "Today" in Asia/Taipei, once per file: no date may lie after it.
         self.today = timezone.localdate()
         self._progress = progress
+        self._checkpoint = checkpoint
+        # Set while the import's transaction is open (see services._run).
+        self.in_transaction = False
 
     def progress(self, percent: int, note: str) -> None:
-        if self._progress is not None:
+        """Report progress; inside the transaction only the checkpoint runs
+        (e.g. a read-only check that the job was not cancelled), since a row
+        written there would stay locked until the commit."""
+        if self.in_transaction:
+            if self._checkpoint is not None:
+                self._checkpoint()
+        elif self._progress is not None:
             self._progress(percent, note)
 
     def in_scope(self, unit: Unit) -> bool:
