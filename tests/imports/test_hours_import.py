@@ -332,3 +332,29 @@ def test_the_fast_insert_fills_every_column_of_a_record() -> None:
 
     columns = {f.attname for f in ServiceRecord._meta.concrete_fields}
     assert set(RECORD_COLUMNS) == columns - {"id"}
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(
+    members: list[Person],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def file_of(days: int, start: dt.date) -> list[list[Any]]:
+        return sheet(
+            *[
+                hrow(members[0], "A111", start + dt.timedelta(days=d), hours="2")
+                for d in range(days)
+            ]
+        )
+
+    with CaptureQueriesContext(connection) as few:
+        assert run_import("hours", file_of(3, dt.date(2024, 1, 1))).ok
+    with CaptureQueriesContext(connection) as many:
+        assert run_import("hours", file_of(300, dt.date(2023, 4, 1))).ok
+    # The tallies are rebuilt per touched month: 300 days cover 10 more.
+    refresh_per_month = 2
+    assert (
+        len(many.captured_queries)
+        <= len(few.captured_queries) + 10 * refresh_per_month + 4
+    )

@@ -483,3 +483,57 @@ def test_one_bad_row_writes_nothing(tree: Tree, people: list[Person]) -> None:
     outcome = run_import("volunteers", sheet(*rows))
     assert messages(outcome) == ["第 10 列，欄位「姓名」：必填"]
     assert not Volunteer.objects.exists() and not Membership.objects.exists()
+
+
+def test_a_person_wholly_in_scope_is_corrected_by_the_county(
+    personas: Personas, people: list[Person]
+) -> None:
+    person = people[0]
+    assert run_import(
+        "volunteers", sheet(vrow(person, "A111"), vrow(person, "A121"))
+    ).ok
+    outcome = run_import(
+        "volunteers",
+        sheet(vrow(person, "A111", name="新名字")),
+        actor=personas.county_clerk,
+        correct_people=True,
+    )
+    assert outcome.ok, messages(outcome)
+    assert Volunteer.objects.get().name == "新名字"
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(tree: Tree) -> None:
+    import random
+
+    from vsis.core.national_id import generate_id
+
+    rng = random.Random(7)
+
+    def file_of(size: int) -> list[list[Any]]:
+        rows = []
+        for index in range(size):
+            sex = "M" if index % 2 else "F"
+            person = Person(
+                generate_id(rng, sex), f"志工{index}", "男" if sex == "M" else "女",
+                dt.date(1980, 1, 1),
+            )  # fmt: skip
+            rows.append(
+                vrow(person, "A111", basic="112/04/15", book=f"N{size}-{index}",
+                     issued="112/06/01", insured_from="113/01/01",
+                     insured_to="113/12/31")
+            )  # fmt: skip
+            rows.append(vrow(person, "A112", special="112/05/20"))
+        return sheet(*rows)
+
+    small, large = file_of(5), file_of(300)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert run_import("volunteers", small).ok
+    with CaptureQueriesContext(connection) as many:
+        assert run_import("volunteers", large).ok
+    # Look-ups and inserts are batched (SQLite caps an INSERT at 999 values,
+    # so a few more statements); one query per row would add 600 or more.
+    extra = len(many.captured_queries) - len(few.captured_queries)
+    assert extra < 30, [q["sql"][:80] for q in many.captured_queries]

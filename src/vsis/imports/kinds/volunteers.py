@@ -11,6 +11,7 @@ columns are present, which state the membership as it is.
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -120,6 +121,21 @@ class VolunteerRow:
     phone: str
     address: str
 
+
+class Span(NamedTuple):
+    """A stored membership, read as a plain row (thousands are read per file)."""
+
+    pk: int
+    volunteer_id: int
+    team_id: int
+    joined_on: dt.date
+    left_on: dt.date | None
+    status: str
+
+
+_PERSON_COLUMNS = (
+    "id", "national_id", "id_kind", "name", "sex", "birth_date", "phone", "address",
+)  # fmt: skip
 
 # The person's own fields that every row of one person must agree on.
 _PERSON_FIELDS = (
@@ -333,17 +349,20 @@ class VolunteerImporter(Importer):
     def _volunteers_by_id(self, ids: set[str]) -> dict[str, Volunteer]:
         found: dict[str, Volunteer] = {}
         for part in chunked(sorted(ids)):
-            for volunteer in Volunteer.objects.filter(national_id__in=part):
+            people = Volunteer.objects.filter(national_id__in=part)
+            for volunteer in people.only(*_PERSON_COLUMNS):
                 found[volunteer.national_id] = volunteer
         return found
 
-    def _memberships_of(self, volunteer_ids: list[int]) -> dict[int, list[Membership]]:
-        found: dict[int, list[Membership]] = defaultdict(list)
+    def _memberships_of(self, volunteer_ids: list[int]) -> dict[int, list[Span]]:
+        found: dict[int, list[Span]] = defaultdict(list)
         for part in chunked(sorted(volunteer_ids)):
-            for membership in Membership.objects.filter(
-                volunteer_id__in=part
-            ).select_related("team"):
-                found[membership.volunteer_id].append(membership)
+            rows = Membership.objects.filter(volunteer_id__in=part).values_list(
+                "pk", "volunteer_id", "team_id", "joined_on", "left_on", "status"
+            )
+            for row in rows:
+                span = Span(*row)
+                found[span.volunteer_id].append(span)
         return found
 
     def _books_by_number(self, numbers: set[str]) -> dict[str, RecordBook]:
@@ -357,6 +376,7 @@ class VolunteerImporter(Importer):
         """A known person's name, sex and birth date match the database, or
         (更正個人資料) the person is wholly within the importer's scope."""
         seen: set[str] = set()
+        corrected: list[tuple[VolunteerRow, Volunteer]] = []
         for row in self.rows:
             volunteer = self.volunteers.get(row.national_id)
             if volunteer is None or row.national_id in seen:
@@ -369,26 +389,41 @@ class VolunteerImporter(Importer):
             ]
             if not differing:
                 continue
-            if not self.options.correct_people:
-                for column, label in differing:
-                    self.errors.add(
-                        row.number,
-                        column,
-                        f"{label}與系統中此身分證字號的資料不同；"
-                        "如為更正，請勾選「更正個人資料」",
-                    )
+            if self.options.correct_people:
+                corrected.append((row, volunteer))
                 continue
-            outside = [
-                m
-                for m in self.memberships.get(volunteer.pk, [])
-                if not self.in_scope(m.team)
-            ]
-            if outside:
+            for column, label in differing:
+                self.errors.add(
+                    row.number,
+                    column,
+                    f"{label}與系統中此身分證字號的資料不同；"
+                    "如為更正，請勾選「更正個人資料」",
+                )
+        outside = self._teams_outside_scope(
+            {
+                span.team_id
+                for _row, volunteer in corrected
+                for span in self.memberships.get(volunteer.pk, [])
+            }
+        )
+        for row, volunteer in corrected:
+            spans = self.memberships.get(volunteer.pk, [])
+            if any(span.team_id in outside for span in spans):
                 self.errors.add(
                     row.number,
                     ID,
                     "此志工也在您管轄範圍外的志工隊服務，無法更正個人資料，請洽上層單位",
                 )
+
+    def _teams_outside_scope(self, team_ids: set[int]) -> set[int]:
+        if self.actor is None or not team_ids:
+            return set()
+        outside: set[int] = set()
+        for part in chunked(sorted(team_ids)):
+            for team in Unit.objects.filter(pk__in=part).only("pk", "path"):
+                if not self.in_scope(team):
+                    outside.add(team.pk)
+        return outside
 
     def _check_spans(self) -> None:
         """No new or changed membership overlaps another of the same person in
@@ -485,10 +520,10 @@ class VolunteerImporter(Importer):
     def _write_memberships(
         self, counts: Counts, people: dict[str, int], now: dt.datetime
     ) -> None:
-        existing: dict[tuple[int, int, dt.date], Membership] = {
-            (m.volunteer_id, m.team_id, m.joined_on): m
-            for memberships in self.memberships.values()
-            for m in memberships
+        existing: dict[tuple[int, int, dt.date], Span] = {
+            (span.volunteer_id, span.team_id, span.joined_on): span
+            for spans in self.memberships.values()
+            for span in spans
         }
         keep_left = not self.table.has(LEFT)
         fresh: list[Membership] = []
@@ -513,9 +548,11 @@ class VolunteerImporter(Importer):
             if (left, status) == (membership.left_on, membership.status):
                 counts.unchanged += 1
                 continue
-            membership.left_on, membership.status = left, status
-            membership.updated_at = now
-            changed.append(membership)
+            changed.append(
+                Membership(
+                    pk=membership.pk, left_on=left, status=status, updated_at=now
+                )
+            )
         Membership.objects.bulk_create(fresh, batch_size=CHUNK)
         Membership.objects.bulk_update(
             changed, ["left_on", "status", "updated_at"], batch_size=500
