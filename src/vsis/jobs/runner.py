@@ -18,7 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -123,7 +129,7 @@ def readable_reason(exc: BaseException, job_id: int) -> str:
     """A Chinese 失敗原因 for an unexpected exception (details go to the log)."""
     if isinstance(exc, MemoryError):
         return "伺服器記憶體不足，請縮小查詢範圍後重新申請"
-    if isinstance(exc, DatabaseError):
+    if isinstance(exc, OperationalError | InterfaceError):
         return "資料庫暫時無法使用，請稍後重新申請"
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
         return "伺服器磁碟空間不足，請聯絡系統管理者"
@@ -242,7 +248,7 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.interval):
                 try:
-                    lost = self._beat()
+                    lost = self.beat()
                 except DatabaseError:
                     logger.warning("heartbeat of job %s failed", self.ctx.job.pk)
                     continue
@@ -255,10 +261,15 @@ class Heartbeat:
         finally:
             connections.close_all()  # this thread's connections only
 
-    def _beat(self) -> bool:
-        """Stamp the heartbeat; True when the job is visibly no longer ours."""
+    def beat(self) -> bool:
+        """Stamp the heartbeat (and any progress reported inside the handler's
+        transaction); True when the job is visibly no longer ours."""
         job, attempt = self.ctx.job, self.ctx.attempt
-        if _owned(job, attempt).update(heartbeat_at=timezone.now()):
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        pending = self.ctx.take_pending_progress()
+        if pending is not None:
+            fields["progress"], fields["progress_note"] = pending
+        if _owned(job, attempt).update(**fields):
             return False
         return Job.objects.filter(pk=job.pk).exists()
 
