@@ -81,7 +81,7 @@ def test_a_large_file_is_queued_then_imported_by_the_job(
     assert run(job.pk, django_capture_on_commit_callbacks) == Outcome.DONE
     batch.refresh_from_db()
     job.refresh_from_db()
-    assert batch.status == BatchStatus.IMPORTED and batch.progress == 100
+    assert batch.status == BatchStatus.IMPORTED and job.progress == 100
     assert batch.counts == {"單位": {"new": 2, "updated": 0, "unchanged": 0}}
     assert job.result["status"] == "imported"
     assert Unit.objects.filter(code__in=["A113", "A114"]).count() == 2
@@ -149,17 +149,18 @@ def test_a_job_cancelled_while_reading_stops_and_writes_nothing(
     assert not Unit.objects.filter(code="A113").exists()
 
 
-def test_a_checkpoint_that_raises_inside_the_transaction_writes_nothing(
+def test_a_progress_report_that_raises_inside_the_transaction_writes_nothing(
     personas: Personas,
 ) -> None:
-    calls: list[str] = []
+    notes: list[str] = []
 
     class Stop(Exception):
         pass
 
-    def checkpoint() -> None:
-        calls.append("checked")
-        raise Stop
+    def progress(percent: int, note: str) -> None:
+        notes.append(note)
+        if note == "寫入資料":  # inside the transaction, after the checks
+            raise Stop
 
     with pytest.raises(Stop):
         import_file(
@@ -167,16 +168,9 @@ def test_a_checkpoint_that_raises_inside_the_transaction_writes_nothing(
             kind="units",
             filename="x.csv",
             data=GOOD,
-            progress=lambda percent, note: calls.append(note),
-            checkpoint=checkpoint,
+            progress=progress,
         )
-    # Progress outside the transaction, only the checkpoint inside it.
-    assert calls == [
-        "讀取檔案",
-        "檢查每一列",
-        "比對系統資料並寫入（完成前進度不再變動）",
-        "checked",
-    ]
+    assert notes == ["讀取檔案", "檢查每一列", "與系統資料比對", "寫入資料"]
     assert not Unit.objects.filter(code="A113").exists()
     assert ImportBatch.objects.get().status == BatchStatus.FAILED
 

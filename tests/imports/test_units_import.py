@@ -5,7 +5,7 @@ from tests.conftest import Personas, Tree
 from tests.imports.conftest import UNIT_HEADER, counts, messages, run_import
 from vsis.audit.models import AuditEntry
 from vsis.imports.models import BatchStatus, ImportBatch
-from vsis.units.models import Level, Unit
+from vsis.units.models import Level, Unit, UnitAncestor
 from vsis.volunteers.models import Membership, Volunteer
 
 
@@ -32,6 +32,10 @@ def test_a_new_branch_is_written_children_before_parents_in_the_file(
     assert team.parent == park and team.path == f"{park.path}{team.pk}/"
     assert team.category is not None and team.category.name == "環境保護"
     assert team.is_within(tree.county_a)
+    # The closure rows, as Unit.save would have written them.
+    assert set(
+        UnitAncestor.objects.filter(unit=team).values_list("ancestor__code", flat=True)
+    ) == {"H000", "A000", "A100", "A130", "A131"}
 
 
 def test_reimporting_the_same_file_changes_nothing(tree: Tree) -> None:
@@ -72,6 +76,9 @@ def test_moving_a_unit_moves_its_subtree(tree: Tree) -> None:
     team = Unit.objects.get(code="A121")
     assert team.path.startswith(bureau.path)
     assert team.path == f"{bureau.path}{tree.library.pk}/{team.pk}/"
+    assert set(
+        UnitAncestor.objects.filter(unit=team).values_list("ancestor__code", flat=True)
+    ) == {"H000", "A000", "A200", "A120", "A121"}
 
 
 def test_the_units_sample_shape_loads_a_whole_tree(db: None) -> None:

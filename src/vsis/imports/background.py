@@ -4,11 +4,10 @@ The upload is stored with its ImportBatch; the job carries only the batch id,
 re-reads the file, runs the same import_file as the page and the CLI, and
 deletes the stored file when it is done (it holds personal data).
 
-Progress is written to the job and the batch only outside the import's
-transaction: a row updated inside it would stay locked (and its new value
-unseen) until the commit, so a cancel or the heartbeat would wait on it.
-Inside the transaction the run only checks, read-only, that it was not
-cancelled.
+Progress goes to the job (ctx.progress), which inside the import's
+transaction only checks for a cancel and leaves the figure to the heartbeat's
+own connection, so the job row is never locked by the import (0003). The batch
+page shows the job's progress.
 """
 
 import logging
@@ -54,7 +53,6 @@ def start_background_import(
         suffix = PurePath(filename).suffix.lower()
         # A random stored name: the original name may say whose data it is.
         batch.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
-        batch.progress_note = "排隊中"
         job = request_job(
             actor=actor,
             kind=JOB_KIND,
@@ -67,7 +65,7 @@ def start_background_import(
             unit=getattr(actor, "unit", None),
         )
         batch.job_id = job.pk
-        batch.save(update_fields=["file", "progress_note", "job_id"])
+        batch.save(update_fields=["file", "job_id"])
     logger.info("import batch %s queued as job %s", batch.pk, job.pk)
     return batch
 
@@ -96,10 +94,6 @@ def _result(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
-def _set_progress(batch: ImportBatch, percent: int, note: str) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(progress=percent, progress_note=note)
-
-
 @job_handler(
     JOB_KIND,
     label="資料匯入",
@@ -114,11 +108,6 @@ def run_import_job(ctx: JobContext) -> dict[str, Any]:
     if not batch.is_final:
         if not batch.file:
             raise JobFailed("找不到上傳的檔案，請重新上傳")
-
-        def report(percent: int, note: str) -> None:
-            ctx.progress(percent, note)
-            _set_progress(batch, percent, note)
-
         with batch.file.open("rb") as stored:
             data = stored.read()
         try:
@@ -129,19 +118,21 @@ def run_import_job(ctx: JobContext) -> dict[str, Any]:
                 data=data,
                 dry_run=batch.dry_run,
                 correct_people=batch.correct_people,
-                progress=report,
-                checkpoint=ctx.check_cancelled,
+                progress=ctx.progress,
                 batch=batch,
             )
-        except JobCancelled:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.FAILED, message="已取消，未寫入任何資料"
-            )
+        except Exception:
+            # A cancel shows as JobCancelled, or as the database error of the
+            # query the heartbeat interrupted.
+            if ctx.is_cancelled():
+                ImportBatch.objects.filter(pk=batch.pk).update(
+                    status=BatchStatus.FAILED, message="已取消，未寫入任何資料"
+                )
+                raise JobCancelled("此工作已取消") from None
             raise
         finally:
             batch.file.delete(save=False)
             ImportBatch.objects.filter(pk=batch.pk).update(file="")
-        _set_progress(batch, 100, "完成")
     batch.refresh_from_db()
     if batch.status == BatchStatus.REJECTED:
         first = batch_errors(batch)[:1]

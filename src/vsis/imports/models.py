@@ -32,7 +32,8 @@ class ImportBatch(models.Model):
     (試算) or rejected. `errors` holds [row, column, reason] triples (the first
     ERROR_LIMIT of them; `error_count` is the full number); `counts` maps a
     record label to {"new", "updated", "unchanged"}. The uploaded file is kept
-    only while a background job needs it."""
+    only while a background job needs it; while that job runs, its progress
+    is the job's (jobs.Job)."""
 
     ERROR_LIMIT = 10_000
 
@@ -66,10 +67,6 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField("問題數", default=0)
     errors = models.JSONField("問題", default=list, blank=True)
     message = models.TextField("說明", blank=True)
-    # Shown while a background job runs (the page reads this row, not the
-    # job's, so it works for any job backend).
-    progress = models.PositiveSmallIntegerField("進度", default=0)
-    progress_note = models.CharField("進度說明", max_length=100, blank=True)
     file = models.FileField("檔案", upload_to="imports/", blank=True)
     # The background job's id; a plain number so this app's migrations do not
     # depend on the jobs app's.

@@ -9,7 +9,6 @@ leaves an ImportBatch, so who imported (or tried to import) what is kept.
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +92,6 @@ def import_file(
     dry_run: bool = False,
     correct_people: bool = False,
     progress: Progress | None = None,
-    checkpoint: Callable[[], None] | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportOutcome:
     """Import one file of `kind` ("units", "volunteers", "hours") as `actor`.
@@ -102,8 +100,8 @@ def import_file(
     role (PermissionDenied otherwise) and may only touch units in scope. With
     `dry_run` everything is checked and written inside a transaction that is
     then rolled back, so the counts are the ones a real import would give.
-    `progress(percent, note)` is called outside the write transaction only;
-    `checkpoint()` inside it, where it may raise to abandon the import.
+    `progress(percent, note)` is called along the way, inside the write
+    transaction too, and may raise to abandon the import.
     """
     if actor is not None:
         require_edit(actor)
@@ -124,7 +122,6 @@ def import_file(
         actor=actor,
         options=ImportOptions(correct_people=correct_people),
         progress=progress,
-        checkpoint=checkpoint,
     )
     outcome = ImportOutcome(batch=batch)
     try:
@@ -179,10 +176,9 @@ def _run(
         return
     importer.progress(15, "檢查每一列")
     importer.parse(table)
-    importer.progress(35, "比對系統資料並寫入（完成前進度不再變動）")
     try:
         with transaction.atomic():
-            importer.in_transaction = True
+            importer.progress(35, "與系統資料比對")
             importer.check()
             if importer.errors:
                 raise _Rollback
@@ -208,8 +204,6 @@ def _run(
             RowError(0, "", "匯入期間資料被同時修改，未寫入任何資料，請重新匯入")
         ]
         return
-    finally:
-        importer.in_transaction = False
     outcome.errors = importer.errors.sorted()
     if outcome.errors:
         outcome.summary = Summary()

@@ -11,6 +11,7 @@ from vsis.imports.background import start_background_import
 from vsis.imports.forms import UploadForm
 from vsis.imports.models import ImportBatch
 from vsis.imports.services import ImportOutcome, batch_errors, import_file
+from vsis.jobs.models import Job
 from vsis.units.scope import require_edit
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,10 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if batch is None or not (user.is_superuser or batch.actor_id == user.pk):
         raise Http404("查無此匯入紀錄")
     errors = batch_errors(batch)
+    job = Job.objects.filter(pk=batch.job_id).first() if batch.job_id else None
     context = {
         "batch": batch,
+        "job": job,
         "summary": batch.counts,
         "errors": errors[:SHOWN_ERRORS],
         "error_count": batch.error_count,

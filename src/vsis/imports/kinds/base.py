@@ -166,7 +166,6 @@ class Importer(ABC):
         actor: Any,
         options: ImportOptions,
         progress: Progress | None = None,
-        checkpoint: Callable[[], None] | None = None,
     ) -> None:
         self.actor = actor
         self.options = options
@@ -174,18 +173,11 @@ class Importer(ABC):
         # "Today" in Asia/Taipei, once per file: no date may lie after it.
         self.today = timezone.localdate()
         self._progress = progress
-        self._checkpoint = checkpoint
-        # Set while the import's transaction is open (see services._run).
-        self.in_transaction = False
 
     def progress(self, percent: int, note: str) -> None:
-        """Report progress; inside the transaction only the checkpoint runs
-        (e.g. a read-only check that the job was not cancelled), since a row
-        written there would stay locked until the commit."""
-        if self.in_transaction:
-            if self._checkpoint is not None:
-                self._checkpoint()
-        elif self._progress is not None:
+        """Report progress; the callback may raise to abandon the import (a
+        background job that was cancelled), which rolls everything back."""
+        if self._progress is not None:
             self._progress(percent, note)
 
     def in_scope(self, unit: Unit) -> bool:

@@ -20,7 +20,7 @@ from vsis.imports.kinds.base import (
     chunked,
 )
 from vsis.imports.reading import Column, Table
-from vsis.units.models import Level, ServiceCategory, Unit
+from vsis.units.models import Level, ServiceCategory, Unit, UnitAncestor
 from vsis.volunteers.models import Membership
 
 CODE = Column("code", "單位代碼", ("代碼", "unit_code"), required=True)
@@ -208,6 +208,16 @@ class UnitImporter(Importer):
                 unit.depth = unit.path.count("/") - 1
                 units[unit.code] = unit
             Unit.objects.bulk_update(fresh, ["path", "depth"], batch_size=500)
+            # The closure Unit.save keeps for one unit, for all of them at once.
+            UnitAncestor.objects.bulk_create(
+                [
+                    UnitAncestor(unit_id=unit.pk, ancestor_id=int(part))
+                    for unit in fresh
+                    for part in unit.path.split("/")
+                    if part
+                ],
+                batch_size=2000,
+            )
             counts.new += len(fresh)
 
             changed: list[Unit] = []
