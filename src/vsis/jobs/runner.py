@@ -26,12 +26,12 @@ from django.db import (
     connections,
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from vsis.jobs.context import JobCancelled, JobContext, JobFailed
 from vsis.jobs.files import delete_earlier_attempts, delete_files
-from vsis.jobs.models import Job, JobStatus
+from vsis.jobs.models import Job, JobQuerySet, JobStatus
 from vsis.jobs.registry import Handler, UnknownJobKind, get_kind
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def execute_job(job_id: int, *, task_id: str = "") -> str:
     already claimed by another run, deleted) is left alone.
     """
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING,
+    claimed = Job.objects.filter(pk=job_id).transition(
+        JobStatus.RUNNING,
         attempts=F("attempts") + 1,
         started_at=now,
         heartbeat_at=now,
@@ -141,7 +141,7 @@ def readable_reason(exc: BaseException, job_id: int) -> str:
     )
 
 
-def _owned(job: Job, attempt: int) -> QuerySet[Job]:
+def _owned(job: Job, attempt: int) -> JobQuerySet:
     return Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=attempt)
 
 
@@ -156,8 +156,8 @@ def _finish_done(job: Job, attempt: int, result: Mapping[str, Any] | None) -> st
         logger.exception("job %s returned a result that is not JSON", job.pk)
         return _finish_failed(job, attempt, "產製完成但結果無法儲存，請聯絡系統管理者")
     now = timezone.now()
-    updated = _owned(job, attempt).update(
-        status=JobStatus.DONE,
+    updated = _owned(job, attempt).transition(
+        JobStatus.DONE,
         progress=100,
         progress_note="完成",
         finished_at=now,
@@ -172,8 +172,8 @@ def _finish_done(job: Job, attempt: int, result: Mapping[str, Any] | None) -> st
 
 def _finish_failed(job: Job, attempt: int, reason: str) -> str:
     now = timezone.now()
-    updated = _owned(job, attempt).update(
-        status=JobStatus.FAILED,
+    updated = _owned(job, attempt).transition(
+        JobStatus.FAILED,
         finished_at=now,
         heartbeat_at=now,
         error=reason,
