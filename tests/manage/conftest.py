@@ -17,7 +17,6 @@ they cause.
 import datetime as dt
 import random
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -52,12 +51,6 @@ def person(name: str, sex: str, born: dt.date) -> Volunteer:
     return Volunteer.objects.create(
         national_id=new_id(sex), name=name, sex=sex, birth_date=born
     )
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """A cheap hasher: the personas alone would spend seconds on PBKDF2 per test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

@@ -23,11 +23,6 @@ def run(*args: str, stdin: io.StringIO | None = None) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_add_reads_the_password_from_standard_input(tree: Tree) -> None:
     out = run("add", "amy", "--unit", "a110", "--role", "clerk", "--name", "林小芳",
               stdin=io.StringIO("Quiet-Orchid-58\n"))  # fmt: skip
