@@ -22,7 +22,7 @@ from vsis.reports.params import (
     params_from_json,
 )
 from vsis.reports.writers.base import SHEET_MAX_ROWS, ReportWriter, sheet_rows_needed
-from vsis.reports.writers.json import JsonWriter
+from vsis.reports.writers.json import JsonWriter, TextSink
 from vsis.reports.writers.ods import OdsWriter
 from vsis.reports.writers.xlsx import XlsxWriter
 
@@ -138,7 +138,7 @@ def generate_report(
     return paths
 
 
-def write_json(kind: str, params: ReportParams, stream: TextIO) -> BuiltReport[Any]:
+def write_json(kind: str, params: ReportParams, stream: TextSink) -> BuiltReport[Any]:
     """Write the report's JSON to `stream` (rows as they are built)."""
     report = build_report(kind, params)
     _feed(report, [JsonWriter(report.spec, stream)], None)

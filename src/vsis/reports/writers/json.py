@@ -6,10 +6,18 @@ vsis.reports.definitions.hours_number for the rule.
 
 import json
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from vsis.reports.charts import Chart
 from vsis.reports.definitions import ReportRow, ReportSpec
+
+
+class TextSink(Protocol):
+    """Where the JSON goes: an open text file, or the CLI's stdout."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def dumps(value: Any) -> str:
@@ -27,7 +35,7 @@ def dumps(value: Any) -> str:
 class JsonWriter:
     """{"unit", ... "rows": [...]}: the head fields, then one row per line."""
 
-    def __init__(self, spec: ReportSpec[Any, Any], stream: TextIO) -> None:
+    def __init__(self, spec: ReportSpec[Any, Any], stream: TextSink) -> None:
         self.spec = spec
         self.stream = stream
         head = dumps(spec.json_head())
