@@ -25,6 +25,8 @@ Service records (minutes, persons served):
 import datetime as dt
 import random
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,16 @@ def data(tree: Tree) -> ReportData:
     ServiceRecord.objects.bulk_create(records)
     refresh_tallies((r.team_id, r.served_on) for r in records)
     return ReportData(tree, empty, closed, new, p)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Job files of each test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    # The personas' PBKDF2 hashing costs seconds per test on a small machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -51,7 +51,8 @@ class Chart:
 BAR_HEIGHT = 22
 GAP = 6
 LABEL_WIDTH = 110
-PLOT_WIDTH = 520
+PLOT_WIDTH = 560
+VALUE_ROOM = 70  # beside the longest bar, for its value
 TOP = 10
 
 
@@ -71,6 +72,7 @@ class SvgBar:
 class SvgRow:
     name: str
     y: float
+    text_y: float  # baseline of the row's labels
     bars: tuple[SvgBar, ...]
 
 
@@ -108,7 +110,7 @@ def svg_layout(chart: Chart) -> SvgLayout:
                 chart.series, ((-1, "male"), (1, "female")), strict=False
             ):
                 value = s.values[index]
-                width = half * value / top
+                width = (half - VALUE_ROOM) * value / top
                 x = axis - width if side < 0 else axis
                 label_x = x - 4 if side < 0 else x + width + 4
                 anchor = "end" if side < 0 else "start"
@@ -119,7 +121,7 @@ def svg_layout(chart: Chart) -> SvgLayout:
                 )
         else:
             value = chart.series[0].values[index]
-            width = (PLOT_WIDTH - 80) * value / top
+            width = (PLOT_WIDTH - VALUE_ROOM) * value / top
             bars.append(
                 SvgBar(
                     LABEL_WIDTH,
@@ -132,14 +134,14 @@ def svg_layout(chart: Chart) -> SvgLayout:
                     "start",
                 )
             )
-        rows.append(SvgRow(name, y, tuple(bars)))
+        rows.append(SvgRow(name, y, y + BAR_HEIGHT / 2 + 4, tuple(bars)))
     css_names = ("male", "female") if chart.kind == "pyramid" else ("hours",)
     legend = tuple(
         (s.name, css) for s, css in zip(chart.series, css_names, strict=False)
     )
     axis_x = LABEL_WIDTH + (PLOT_WIDTH / 2 if chart.kind == "pyramid" else 0)
     return SvgLayout(
-        width=LABEL_WIDTH + PLOT_WIDTH + 60,
+        width=LABEL_WIDTH + PLOT_WIDTH + 10,
         height=TOP * 2 + len(categories) * step,
         axis_x=axis_x,
         rows=tuple(rows),

@@ -12,7 +12,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from django.core.exceptions import PermissionDenied
+
 from vsis.core.rocdate import format_roc
+from vsis.jobs.models import Job
+from vsis.jobs.services import request_job
 from vsis.reports.builders import BuiltReport, build_age_report, build_service_report
 from vsis.reports.params import (
     AgeParams,
@@ -25,6 +29,7 @@ from vsis.reports.writers.base import SHEET_MAX_ROWS, ReportWriter, sheet_rows_n
 from vsis.reports.writers.json import JsonWriter, TextSink
 from vsis.reports.writers.ods import OdsWriter
 from vsis.reports.writers.xlsx import XlsxWriter
+from vsis.units.scope import get_unit_in_scope
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +93,33 @@ def generate_report(
     Raises ReportParamError (a Chinese message) for conditions that cannot be
     used, before any file is written.
     """
-    started = time.monotonic()
+    wanted = _formats(formats)
+    if progress:
+        progress(2, "統計中")
+    report = build_report(kind, params)
+    return write_report(report, wanted, directory, progress=progress)
+
+
+def _formats(formats: Iterable[str]) -> list[str]:
     wanted = list(dict.fromkeys(formats))
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown or not wanted:
         raise ReportParamError(
             f"不支援的檔案格式：{'、'.join(unknown) or '（未指定）'}"
         )
-    if progress:
-        progress(2, "統計中")
-    report = build_report(kind, params)
+    return wanted
+
+
+def write_report(
+    report: BuiltReport[Any],
+    formats: Iterable[str],
+    directory: Path,
+    *,
+    progress: Progress | None = None,
+) -> dict[str, Path]:
+    """Write a built report's files (its rows are read here, once)."""
+    started = time.monotonic()
+    wanted = _formats(formats)
     if sheet_rows_needed(report.spec, report.row_count) > SHEET_MAX_ROWS:
         raise ReportTooLarge(
             f"報表共 {report.row_count:,} 列，超過試算表上限 {SHEET_MAX_ROWS:,} 列，"
@@ -128,8 +150,8 @@ def generate_report(
         for stream in streams:
             stream.close()
     logger.info(
-        "report %s unit=%s rows=%s formats=%s in %.2fs",
-        kind,
+        "report %s unit=%s rows=%s formats=%s written in %.2fs",
+        report.spec.kind,
         report.spec.unit.code,
         report.row_count,
         ",".join(wanted),
@@ -143,3 +165,25 @@ def write_json(kind: str, params: ReportParams, stream: TextSink) -> BuiltReport
     report = build_report(kind, params)
     _feed(report, [JsonWriter(report.spec, stream)], None)
     return report
+
+
+def can_run_reports(user: Any) -> bool:
+    """Who may run the VR reports: any active account, viewers included.
+
+    A report only reads data in the user's scope (see docs/decisions/0007).
+    """
+    return bool(user.is_authenticated and user.is_active)
+
+
+def request_report(*, actor: Any, kind: str, params: ReportParams) -> Job:
+    """Queue the report for `actor`, or return their running job of the same request.
+
+    The unit must be in the actor's scope (Http404 otherwise, as for a page).
+    Returns the jobs.Job; its `is_new` says whether it was queued just now.
+    """
+    if not can_run_reports(actor):
+        raise PermissionDenied("您的帳號不能產製報表")
+    unit = get_unit_in_scope(actor, code=params.unit)
+    return request_job(
+        actor=actor, kind=f"report.{kind}", params=params.to_json(), unit=unit
+    )
