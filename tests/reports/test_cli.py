@@ -1,35 +1,54 @@
 """`vsis report age|service`: JSON to stdout, files, Chinese errors, exit codes."""
 
+import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import execute_from_command_line
+from django.core.management import CommandError, call_command
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import Personas
 from tests.reports.conftest import ReportData
 
 
-def vsis(*args: str) -> int:
-    """Run `vsis ARGS` in this process (so it sees the test database)."""
+class Captured:
+    out = ""
+    err = ""
+
+
+def vsis(captured: Captured, *args: str) -> int:
+    """Run `vsis ARGS` in this process, so it sees the test database.
+
+    Returns the exit code `vsis` would give: CommandError's returncode (1).
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
     try:
-        execute_from_command_line(["vsis", *args])
-    except SystemExit as exit:
-        return int(exit.code or 0)
-    return 0
+        call_command(*args, stdout=stdout, stderr=stderr)
+        code = 0
+    except CommandError as error:
+        stderr.write(str(error))
+        code = error.returncode
+    captured.out, captured.err = stdout.getvalue(), stderr.getvalue()
+    return code
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    assert vsis("report", *args, "--format", "json", "--output", "-") == 0
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def out() -> Captured:
+    return Captured()
 
 
-def test_age_json_to_stdout(
-    data: ReportData, capsys: pytest.CaptureFixture[str]
-) -> None:
-    document = run_json(capsys, "age", "--unit", "A000", "--as-of", "113/12/31")
+def run_json(out: Captured, *args: str) -> dict[str, Any]:
+    assert vsis(out, "report", *args, "--format", "json", "--output", "-") == 0
+    return json.loads(out.out)
+
+
+def test_age_json_to_stdout(data: ReportData, out: Captured) -> None:
+    document = run_json(out, "age", "--unit", "A000", "--as-of", "113/12/31")
     assert document["as_of"] == "2024-12-31"
     assert [(r["code"], r["kind"], r["total"]) for r in document["rows"]] == [
         ("A111", "team", 5),
@@ -42,20 +61,18 @@ def test_age_json_to_stdout(
         ("A000", "total", 8),
     ]
     deduped = run_json(
-        capsys, "age", "--unit", "A000", "--as-of", "2024-12-31", "--dedupe"
+        out, "age", "--unit", "A000", "--as-of", "2024-12-31", "--dedupe"
     )
     assert deduped["rows"][-1]["total"] == 6
 
 
-def test_age_conditions_on_the_command_line(
-    data: ReportData, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_age_conditions_on_the_command_line(data: ReportData, out: Captured) -> None:
     day = ("--as-of", "2024-12-31")
-    women = run_json(capsys, "age", "--unit", "A000", *day, "--sex", "F")
+    women = run_json(out, "age", "--unit", "A000", *day, "--sex", "F")
     assert women["rows"][-1]["male"] == [0] * 7
     assert women["rows"][-1]["total"] == 4
     some = run_json(
-        capsys,
+        out,
         "age",
         "--unit",
         "A111",
@@ -67,35 +84,31 @@ def test_age_conditions_on_the_command_line(
     )
     assert some["conditions"]["statuses"] == ["suspended", "intern"]
     assert some["rows"][-1]["total"] == 2
-    culture = run_json(capsys, "age", "--unit", "A000", *day, "--category", "文化")
+    culture = run_json(out, "age", "--unit", "A000", *day, "--category", "文化")
     assert [r["code"] for r in culture["rows"] if r["kind"] == "team"] == [
         "A112",
         "A121",
     ]
-    direct = run_json(capsys, "age", "--unit", "A110", *day, "--no-subunits")
+    direct = run_json(out, "age", "--unit", "A110", *day, "--no-subunits")
     assert [r["code"] for r in direct["rows"]] == ["A111", "A112", "A113", "A110"]
 
 
-def test_today_is_the_default_reference_date(
-    data: ReportData, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_today_is_the_default_reference_date(data: ReportData, out: Captured) -> None:
     from django.utils import timezone
 
-    document = run_json(capsys, "age", "--unit", "A111")
+    document = run_json(out, "age", "--unit", "A111")
     assert document["as_of"] == timezone.localdate().isoformat()
 
 
-def test_service_json_to_stdout(
-    data: ReportData, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_service_json_to_stdout(data: ReportData, out: Captured) -> None:
     document = run_json(
-        capsys, "service", "--unit", "A000", "--from", "1130101", "--to", "2024/12/31"
+        out, "service", "--unit", "A000", "--from", "1130101", "--to", "2024/12/31"
     )
     assert (document["from"], document["to"]) == ("2024-01-01", "2024-12-31")
     total = document["rows"][-1]
     assert (total["volunteers"], total["attendances"], total["minutes"]) == (5, 6, 247)
     deduped = run_json(
-        capsys,
+        out,
         "service",
         "--unit",
         "A000",
@@ -109,12 +122,11 @@ def test_service_json_to_stdout(
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_file(
-    data: ReportData, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "out" / f"age.{fmt}"
+def test_a_file(data: ReportData, tmp_path: Path, fmt: str, out: Captured) -> None:
+    target = tmp_path / "out" / f"age.{fmt}"
     assert (
         vsis(
+            out,
             "report",
             "age",
             "--unit",
@@ -122,15 +134,15 @@ def test_a_file(
             "--as-of",
             "2024-12-31",
             "--output",
-            str(out),
+            str(target),
         )
         == 0
     )
-    assert "已寫入" in capsys.readouterr().out
-    book = CalamineWorkbook.from_path(str(out))
+    assert "已寫入" in out.out
+    book = CalamineWorkbook.from_path(str(target))
     rows = book.get_sheet_by_name(book.sheet_names[0]).to_python()
     assert rows[0][0] == "甲市政府 志工年齡分布表"
-    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary left
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temp left
 
 
 @pytest.mark.parametrize(
@@ -157,38 +169,38 @@ def test_a_file(
 )
 def test_bad_input_exits_non_zero_with_a_chinese_message(
     data: ReportData,
-    capsys: pytest.CaptureFixture[str],
+    out: Captured,
     tmp_path: Path,
     args: list[str],
     message: str,
 ) -> None:
-    out = tmp_path / "x.json"
-    assert vsis("report", *args, "--output", str(out)) == 1
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+    target = tmp_path / "x.json"
+    assert vsis(out, "report", *args, "--output", str(target)) == 1
+    assert message in out.err
+    assert not target.exists()
 
 
-def test_sheets_cannot_go_to_stdout(
-    data: ReportData, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = vsis("report", "age", "--unit", "A000", "--format", "xlsx", "--output", "-")
+def test_sheets_cannot_go_to_stdout(data: ReportData, out: Captured) -> None:
+    code = vsis(
+        out, "report", "age", "--unit", "A000", "--format", "xlsx", "--output", "-"
+    )
     assert code == 1
-    assert "無法輸出到標準輸出" in capsys.readouterr().err
+    assert "無法輸出到標準輸出" in out.err
 
 
 def test_the_user_option_checks_scope(
-    data: ReportData, personas: Personas, capsys: pytest.CaptureFixture[str]
+    data: ReportData, personas: Personas, out: Captured
 ) -> None:
     base = ["report", "age", "--unit", "A110", "--output", "-"]
-    assert vsis(*base, "--user", "hospital_clerk") == 0
-    capsys.readouterr()
-    assert vsis(*base, "--user", "b_clerk") == 1
-    assert "不在帳號 b_clerk 的範圍內" in capsys.readouterr().err
-    assert vsis(*base, "--user", "nobody") == 1
-    assert "查無帳號：nobody" in capsys.readouterr().err
+    assert vsis(out, *base, "--user", "hospital_clerk") == 0
+    assert vsis(out, *base, "--user", "b_clerk") == 1
+    assert "不在帳號 b_clerk 的範圍內" in out.err
+    assert vsis(out, *base, "--user", "nobody") == 1
+    assert "查無帳號：nobody" in out.err
     # A unit above one's own is out of scope too.
     assert (
         vsis(
+            out,
             "report",
             "age",
             "--unit",
@@ -200,3 +212,19 @@ def test_the_user_option_checks_scope(
         )
         == 1
     )
+
+
+def test_the_real_command_exits_non_zero(tmp_path: Path) -> None:
+    """The installed `vsis` on an empty database: exit code 1, Chinese on stderr."""
+    env = {**os.environ, "VSIS_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    vsis_command = [sys.executable, "-m", "vsis"]
+    subprocess.run([*vsis_command, "migrate", "-v0"], env=env, check=True)
+    result = subprocess.run(
+        [*vsis_command, "report", "age", "--unit", "A000", "--output", "-"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "查無單位代碼：A000" in result.stderr
+    assert result.stdout == ""
