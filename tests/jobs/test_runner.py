@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from tests.conftest import Personas, Tree
 from tests.jobs.handlers import ODS_BYTES, XLSX_BYTES
+from vsis.jobs.context import JobCancelled, JobContext
 from vsis.jobs.models import Job, JobFile, JobStatus
-from vsis.jobs.runner import Outcome, execute_job
-from vsis.jobs.services import request_job
+from vsis.jobs.runner import Heartbeat, Outcome, execute_job, readable_reason
+from vsis.jobs.services import cancel_job, request_job
 
 
 def make_job(personas: Personas, kind: str, **params: object) -> Job:
@@ -169,8 +171,6 @@ def test_a_run_taken_over_by_the_sweeper_records_nothing(
 
 
 def test_progress_is_clamped_and_beats(personas: Personas, tree: Tree) -> None:
-    from vsis.jobs.context import JobContext
-
     job = make_job(personas, "test.echo", n=1)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1)
     job.refresh_from_db()
@@ -184,3 +184,61 @@ def test_progress_is_clamped_and_beats(personas: Personas, tree: Tree) -> None:
     assert job.progress_note == ("寫入 Excel" * 50)[:200]
     assert job.heartbeat_at is not None and old_beat is not None
     assert job.heartbeat_at >= old_beat
+
+
+def running_context(personas: Personas) -> JobContext:
+    job = make_job(personas, "test.echo", n=1)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1)
+    job.refresh_from_db()
+    return JobContext(job, attempt=1)
+
+
+def test_progress_inside_the_handlers_transaction_is_written_by_the_heartbeat(
+    personas: Personas,
+) -> None:
+    ctx = running_context(personas)
+    with transaction.atomic():
+        # Updating the job row here would lock it until this commit.
+        ctx.progress(30, "寫入資料")
+        assert Job.objects.values_list("progress", flat=True).get(pk=ctx.job.pk) == 0
+
+    assert Heartbeat(ctx).beat() is False  # still ours
+    job = Job.objects.get(pk=ctx.job.pk)
+    assert (job.progress, job.progress_note) == (30, "寫入資料")
+
+
+def test_the_heartbeat_notices_a_cancel(personas: Personas) -> None:
+    ctx = running_context(personas)
+    heartbeat = Heartbeat(ctx)
+    assert not ctx.is_cancelled()
+
+    cancel_job(ctx.job, actor=personas.unit_clerk)
+
+    assert heartbeat.beat() is True
+    assert ctx.is_cancelled()
+    with pytest.raises(JobCancelled):
+        ctx.check_cancelled()
+    with pytest.raises(JobCancelled), transaction.atomic():
+        ctx.progress(50)
+
+
+def test_no_heartbeat_thread_inside_a_transaction(personas: Personas) -> None:
+    # It could not see the uncommitted job (a test's, an inline caller's).
+    heartbeat = Heartbeat(running_context(personas), interval=0.01)
+    heartbeat.start()
+    assert heartbeat._thread is None
+    heartbeat.stop()
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (OperationalError("server closed the connection"), "資料庫暫時無法使用"),
+        (MemoryError(), "伺服器記憶體不足"),
+        (OSError(28, "No space left on device"), "伺服器磁碟空間不足"),
+        (TimeoutError(), "處理逾時"),
+        (IntegrityError("duplicate key"), "產製時發生系統錯誤（IntegrityError）"),
+    ],
+)
+def test_unexpected_errors_get_a_readable_reason(exc: Exception, reason: str) -> None:
+    assert readable_reason(exc, 12).startswith(reason)

@@ -232,7 +232,7 @@ def test_cancel_through_htmx_redraws_the_fragment(
     html = body(response)
     assert html.startswith('<div class="job-list"')
     assert f"已取消工作 {job.pk}。" in html
-    assert '<td class="status-N">已取消</td>' in html
+    assert '<td class="status-N" style="white-space:nowrap">已取消</td>' in html
 
 
 def test_nobody_else_can_cancel(

@@ -97,7 +97,7 @@ class Scratch:
         return int(self.harness("request", kind, json.dumps(params)).strip())
 
     @contextlib.contextmanager
-    def worker(self) -> Iterator[Worker]:
+    def worker(self, *options: str) -> Iterator[Worker]:
         log = self.root / f"worker-{len(self.workers) + 1}.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
@@ -112,6 +112,7 @@ class Scratch:
                     "--no-startup-delay",
                     "--interval",
                     "0.2",
+                    *options,
                 ],
                 env=self.env,
                 cwd=REPO,
@@ -249,11 +250,11 @@ def test_a_killed_worker_is_retried_then_failed_with_the_reason(
         )
         worker.kill()
 
-    time.sleep(STALE_SECONDS + 1)
-    # No cron this time: a new worker sweeps when it starts.
-    with scratch.worker():
+    # No cron this time: a worker sweeps by itself, at its start and then
+    # every --maintenance-interval seconds (the job turns stale meanwhile).
+    with scratch.worker("--maintenance-interval", "1"):
         job = scratch.wait_for(
-            "the sweep of a starting worker",
+            "the sweep of a running worker",
             lambda: scratch.job(job_id),
             lambda job: job["status"] != "running",
         )

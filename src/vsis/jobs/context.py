@@ -12,6 +12,7 @@ from typing import IO, Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from vsis.jobs.models import Job, JobFile, JobStatus
@@ -51,6 +52,12 @@ class JobContext:
         # Set by the heartbeat thread when it finds the job no longer ours.
         self.lost = threading.Event()
         self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
+        # Progress reported inside a transaction, for the heartbeat to write.
+        self._pending_lock = threading.Lock()
+        self._pending: tuple[int, str] | None = None
+        # Transactions the run itself was started in (a test's, an inline
+        # caller's) are not the handler's own.
+        self._outer_atomic_depth = len(connection.atomic_blocks)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -62,9 +69,20 @@ class JobContext:
         )
 
     def progress(self, percent: int, note: str = "") -> None:
-        """Record progress (0-100) and a short Chinese note; also a heartbeat."""
+        """Record progress (0-100) and a short Chinese note; also a heartbeat.
+
+        Inside the handler's own transaction the job row is not updated (the
+        row lock would be held until the commit, stalling the heartbeat and a
+        cancel); the heartbeat thread writes the figure on its next beat.
+        """
         percent = max(0, min(100, int(percent)))
         note = note[:NOTE_LENGTH]
+        self.job.progress, self.job.progress_note = percent, note
+        if len(connection.atomic_blocks) > self._outer_atomic_depth:
+            self.check_cancelled()
+            with self._pending_lock:
+                self._pending = (percent, note)
+            return
         if self.lost.is_set():
             raise JobCancelled("此工作已取消")
         updated = self._owned().update(
@@ -72,11 +90,25 @@ class JobContext:
         )
         if not updated:
             raise JobCancelled("此工作已取消")
-        self.job.progress, self.job.progress_note = percent, note
+
+    def take_pending_progress(self) -> tuple[int, str] | None:
+        """The progress reported inside a transaction and not yet written."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, None
+        return pending
+
+    def is_cancelled(self) -> bool:
+        """Whether this run no longer owns the job (cancelled or taken over).
+
+        After a cancel the heartbeat may interrupt the handler's running query,
+        which then fails with a database error rather than JobCancelled;
+        clean-up code that must tell the two apart asks this.
+        """
+        return self.lost.is_set() or not self._owned().exists()
 
     def check_cancelled(self) -> None:
         """Raise JobCancelled when the job was cancelled or taken over."""
-        if self.lost.is_set() or not self._owned().exists():
+        if self.is_cancelled():
             raise JobCancelled("此工作已取消")
 
     def temp_path(self, suffix: str = "") -> Path:

@@ -109,8 +109,8 @@ def _stale_filter(job: Job, cutoff: dt.datetime) -> Q:
 def _requeue(job: Job, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
     reason = f"背景工作程序中斷，重新排隊（第 {job.attempts + 1} 次執行）"
     with transaction.atomic():
-        updated = Job.objects.filter(_stale_filter(job, cutoff)).update(
-            status=JobStatus.QUEUED,
+        updated = Job.objects.filter(_stale_filter(job, cutoff)).transition(
+            JobStatus.QUEUED,
             progress=0,
             progress_note=reason,
             heartbeat_at=now,
@@ -137,8 +137,8 @@ def _requeue(job: Job, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
 def _fail_interrupted(job: Job, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
     reason = interrupted_reason(job.attempts)
     with transaction.atomic():
-        updated = Job.objects.filter(_stale_filter(job, cutoff)).update(
-            status=JobStatus.FAILED,
+        updated = Job.objects.filter(_stale_filter(job, cutoff)).transition(
+            JobStatus.FAILED,
             finished_at=now,
             error=reason,
             progress_note="失敗",
@@ -262,8 +262,8 @@ def expire_job_files(*, now: dt.datetime | None = None) -> CleanupReport:
     due = Job.objects.filter(status=JobStatus.DONE, expires_at__lte=now)
     for job_id in due.values_list("pk", flat=True):
         with transaction.atomic():
-            updated = Job.objects.filter(pk=job_id, status=JobStatus.DONE).update(
-                status=JobStatus.EXPIRED, progress_note="檔案已過期"
+            updated = Job.objects.filter(pk=job_id).transition(
+                JobStatus.EXPIRED, progress_note="檔案已過期"
             )
             if updated:
                 delete_files(job_id)

@@ -6,6 +6,8 @@ or a test needs to know about a job is here. Status changes go through
 old status (see docs/decisions/0003-background-jobs.md).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -26,14 +28,25 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 # The allowed transitions: target status -> the statuses it may come from.
+# Every status change is JobQuerySet.transition(), which enforces this.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    JobStatus.RUNNING: (JobStatus.QUEUED,),
+    JobStatus.RUNNING: (JobStatus.QUEUED,),  # a task's claim
     JobStatus.DONE: (JobStatus.RUNNING,),
-    JobStatus.FAILED: (JobStatus.QUEUED, JobStatus.RUNNING),
+    JobStatus.FAILED: (JobStatus.RUNNING,),  # the runner, or the sweeper
     JobStatus.CANCELLED: (JobStatus.QUEUED, JobStatus.RUNNING),
     JobStatus.QUEUED: (JobStatus.RUNNING,),  # the sweeper's retry
     JobStatus.EXPIRED: (JobStatus.DONE,),
 }
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def transition(self, to: str, **fields: Any) -> int:
+        """Move the matching jobs that are in an allowed source state to `to`.
+
+        One UPDATE filtered on the old status: of two racing callers only one
+        changes a job. Returns the number of jobs changed.
+        """
+        return self.filter(status__in=TRANSITIONS[to]).update(status=to, **fields)
 
 
 class Job(models.Model):
@@ -86,6 +99,8 @@ class Job(models.Model):
     # host:pid of the process running the current attempt, for the log and
     # the admin; liveness is judged by the heartbeat alone.
     worker = models.CharField("執行程序", max_length=128, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     # True on the instance request_job has just created; False when it
     # returned an existing job for the same request. Not stored.

@@ -18,14 +18,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from vsis.jobs.context import JobCancelled, JobContext, JobFailed
 from vsis.jobs.files import delete_earlier_attempts, delete_files
-from vsis.jobs.models import Job, JobStatus
+from vsis.jobs.models import Job, JobQuerySet, JobStatus
 from vsis.jobs.registry import Handler, UnknownJobKind, get_kind
 
 logger = logging.getLogger(__name__)
@@ -48,8 +54,8 @@ def execute_job(job_id: int, *, task_id: str = "") -> str:
     already claimed by another run, deleted) is left alone.
     """
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING,
+    claimed = Job.objects.filter(pk=job_id).transition(
+        JobStatus.RUNNING,
         attempts=F("attempts") + 1,
         started_at=now,
         heartbeat_at=now,
@@ -123,7 +129,7 @@ def readable_reason(exc: BaseException, job_id: int) -> str:
     """A Chinese 失敗原因 for an unexpected exception (details go to the log)."""
     if isinstance(exc, MemoryError):
         return "伺服器記憶體不足，請縮小查詢範圍後重新申請"
-    if isinstance(exc, DatabaseError):
+    if isinstance(exc, OperationalError | InterfaceError):
         return "資料庫暫時無法使用，請稍後重新申請"
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
         return "伺服器磁碟空間不足，請聯絡系統管理者"
@@ -135,7 +141,7 @@ def readable_reason(exc: BaseException, job_id: int) -> str:
     )
 
 
-def _owned(job: Job, attempt: int) -> QuerySet[Job]:
+def _owned(job: Job, attempt: int) -> JobQuerySet:
     return Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=attempt)
 
 
@@ -150,8 +156,8 @@ def _finish_done(job: Job, attempt: int, result: Mapping[str, Any] | None) -> st
         logger.exception("job %s returned a result that is not JSON", job.pk)
         return _finish_failed(job, attempt, "產製完成但結果無法儲存，請聯絡系統管理者")
     now = timezone.now()
-    updated = _owned(job, attempt).update(
-        status=JobStatus.DONE,
+    updated = _owned(job, attempt).transition(
+        JobStatus.DONE,
         progress=100,
         progress_note="完成",
         finished_at=now,
@@ -166,8 +172,8 @@ def _finish_done(job: Job, attempt: int, result: Mapping[str, Any] | None) -> st
 
 def _finish_failed(job: Job, attempt: int, reason: str) -> str:
     now = timezone.now()
-    updated = _owned(job, attempt).update(
-        status=JobStatus.FAILED,
+    updated = _owned(job, attempt).transition(
+        JobStatus.FAILED,
         finished_at=now,
         heartbeat_at=now,
         error=reason,
@@ -242,7 +248,7 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.interval):
                 try:
-                    lost = self._beat()
+                    lost = self.beat()
                 except DatabaseError:
                     logger.warning("heartbeat of job %s failed", self.ctx.job.pk)
                     continue
@@ -255,10 +261,15 @@ class Heartbeat:
         finally:
             connections.close_all()  # this thread's connections only
 
-    def _beat(self) -> bool:
-        """Stamp the heartbeat; True when the job is visibly no longer ours."""
+    def beat(self) -> bool:
+        """Stamp the heartbeat (and any progress reported inside the handler's
+        transaction); True when the job is visibly no longer ours."""
         job, attempt = self.ctx.job, self.ctx.attempt
-        if _owned(job, attempt).update(heartbeat_at=timezone.now()):
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        pending = self.ctx.take_pending_progress()
+        if pending is not None:
+            fields["progress"], fields["progress_note"] = pending
+        if _owned(job, attempt).update(**fields):
             return False
         return Job.objects.filter(pk=job.pk).exists()
 

@@ -134,8 +134,8 @@ def cancel_job(job: Job, *, actor: Any) -> Job:
             Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
         )
         now = timezone.now()
-        updated = Job.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
-            status=JobStatus.CANCELLED,
+        updated = Job.objects.filter(pk=job.pk).transition(
+            JobStatus.CANCELLED,
             finished_at=now,
             progress_note="已取消",
         )
