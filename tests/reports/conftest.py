@@ -129,9 +129,3 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
     """Job files of each test go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return Path(settings.MEDIA_ROOT)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # The personas' PBKDF2 hashing costs seconds per test on a small machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

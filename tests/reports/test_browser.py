@@ -17,23 +17,9 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import Personas, login
 from tests.reports.conftest import ReportData
-from vsis.units.categories import INITIAL_CATEGORIES
-from vsis.units.models import ServiceCategory
 
-pytestmark = [
-    pytest.mark.browser,
-    # A live server needs real commits; serialized_rollback puts the service
-    # categories of the migrations back for the tests that run after these.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture(autouse=True)
-def categories(transactional_db: None) -> None:
-    # On PostgreSQL the second live-server test of a run found the list empty
-    # despite serialized_rollback (cause not found); make sure it is there.
-    for order, name in enumerate(INITIAL_CATEGORIES, start=1):
-        ServiceCategory.objects.get_or_create(name=name, defaults={"sort_order": order})
+# A live server needs real commits; build_tree puts the categories back.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
