@@ -23,7 +23,7 @@ record per team) and the tree of the listed units.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Container, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -84,16 +84,19 @@ class ReportTree:
         return self.team_count + self.subtotal_count + 1
 
 
+Existence = Callable[[dt.date | None, dt.date | None], bool]
+
+
 def load_tree(
-    unit: Unit,
-    selection: TeamSelection,
-    keep_team: Callable[[int, dt.date | None, dt.date | None], bool],
+    selection: TeamSelection, with_figures: Container[int], exists: Existence
 ) -> ReportTree:
     """Read the selected teams and their units in two queries and link them.
 
-    `keep_team(pk, opened_on, closed_on)` says whether a team is listed.
+    A team is listed when it is in `with_figures` or `exists(opened_on,
+    closed_on)` says it existed during the report's date or period.
     """
     alias = report_db()
+    unit = selection.unit
     root = Node(unit.pk, unit.code, unit.name, unit.is_team, unit.category_id)
     units: dict[int, tuple[Node, list[int]]] = {}
     if selection.include_subunits and not unit.is_team:
@@ -128,7 +131,7 @@ def load_tree(
     for pk, code, name, path, category_id, opened_on, closed_on in teams.iterator(
         chunk_size=5000
     ):
-        if not keep_team(pk, opened_on, closed_on):
+        if pk not in with_figures and not exists(opened_on, closed_on):
             continue
         tree.team_count += 1
         parent = root.pk if pk == root.pk else nearest_above(_path_ids(path)[:-1])
@@ -145,16 +148,14 @@ def load_tree(
     return tree
 
 
-def open_on(day: dt.date) -> Callable[[dt.date | None, dt.date | None], bool]:
+def open_on(day: dt.date) -> Existence:
     def check(opened: dt.date | None, closed: dt.date | None) -> bool:
         return (opened is None or opened <= day) and (closed is None or closed >= day)
 
     return check
 
 
-def open_during(
-    start: dt.date, end: dt.date
-) -> Callable[[dt.date | None, dt.date | None], bool]:
+def open_during(start: dt.date, end: dt.date) -> Existence:
     def check(opened: dt.date | None, closed: dt.date | None) -> bool:
         return (opened is None or opened <= end) and (closed is None or closed >= start)
 
@@ -247,11 +248,18 @@ def resolve_category(name: str | None) -> ServiceCategory | None:
         raise ReportParamError(f"查無服務類別：{name}") from None
 
 
-def _distinct_units(
-    unit: Unit, include_subunits: bool
-) -> QuerySet[Unit, Any] | list[int]:
+def _select(params: AgeParams | ServiceParams) -> TeamSelection:
+    unit = _resolve_unit(params.unit)
+    category = resolve_category(params.category)
+    return TeamSelection(
+        unit, params.include_subunits, category.pk if category else None
+    )
+
+
+def _distinct_units(selection: TeamSelection) -> QuerySet[Unit, Any] | list[int]:
     """The units whose 歸戶 counts a report needs (a superset is harmless)."""
-    if not include_subunits or unit.is_team:
+    unit = selection.unit
+    if not selection.include_subunits or unit.is_team:
         return [unit.pk]
     return Unit.objects.filter(path__startswith=unit.path, level__lt=Level.TEAM).values(
         "pk"
@@ -266,25 +274,21 @@ def build_age_report(
     params: AgeParams, *, generated_at: dt.datetime | None = None
 ) -> BuiltReport[AgeRow]:
     """The 志工年齡分布表 for `params` (its rows are computed when read)."""
-    unit = _resolve_unit(params.unit)
-    category = resolve_category(params.category)
-    selection = TeamSelection(
-        unit, params.include_subunits, category.pk if category else None
-    )
+    selection = _select(params)
     statuses, sex = params.statuses or None, params.sex
     figures = team_age_counts(selection, params.as_of, statuses=statuses, sex=sex)
-    is_open = open_on(params.as_of)
-    tree = load_tree(unit, selection, lambda pk, o, c: pk in figures or is_open(o, c))
+    tree = load_tree(selection, figures, open_on(params.as_of))
     distinct: Callable[[int, AgeRow], AgeRow] | None = None
     if params.dedupe:
         people = distinct_age_counts(
             selection,
             params.as_of,
-            _distinct_units(unit, params.include_subunits),
+            _distinct_units(selection),
             statuses=statuses,
             sex=sex,
         )
         distinct = lambda pk, _additive: people.get(pk) or AgeRow()  # noqa: E731
+    unit = selection.unit
     spec = AgeReport(
         params, _unit_ref(unit), generated_at=generated_at or timezone.localtime()
     )
@@ -317,27 +321,23 @@ def build_service_report(
     params: ServiceParams, *, generated_at: dt.datetime | None = None
 ) -> BuiltReport[ServiceRow]:
     """The 志工服務成果表 for `params` (its rows are computed when read)."""
-    unit = _resolve_unit(params.unit)
-    category = resolve_category(params.category)
-    selection = TeamSelection(
-        unit, params.include_subunits, category.pk if category else None
-    )
+    selection = _select(params)
     figures = team_service_figures(selection, params.start, params.end)
-    is_open = open_during(params.start, params.end)
-    tree = load_tree(unit, selection, lambda pk, o, c: pk in figures or is_open(o, c))
+    tree = load_tree(selection, figures, open_during(params.start, params.end))
     distinct: Callable[[int, ServiceRow], ServiceRow] | None = None
     if params.dedupe:
         people = distinct_service_volunteers(
             selection,
             params.start,
             params.end,
-            _distinct_units(unit, params.include_subunits),
+            _distinct_units(selection),
         )
 
         def distinct(pk: int, additive: ServiceRow) -> ServiceRow:
             male, female = people.get(pk, (0, 0))
             return replace(additive, volunteers_male=male, volunteers_female=female)
 
+    unit = selection.unit
     spec = ServiceReport(
         params, _unit_ref(unit), generated_at=generated_at or timezone.localtime()
     )

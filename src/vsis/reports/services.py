@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 Format = Literal["xlsx", "ods", "json"]
 FORMATS: tuple[Format, ...] = ("xlsx", "ods", "json")
-KINDS = ("age", "service")
 Progress = Callable[[int, str], None]
 PROGRESS_EVERY = 2000
 

@@ -162,11 +162,10 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
     body.clear()
     _styles(document)
     table = Table(spec.title)
-    for style, count in (("coCode", 1), ("coName", 1)):
-        column = Element.from_tag(f'<table:table-column table:style-name="{style}"/>')
-        if count > 1:
-            column.set_attribute("table:number-columns-repeated", str(count))
-        table.append(column)
+    for style in ("coCode", "coName"):
+        table.append(
+            Element.from_tag(f'<table:table-column table:style-name="{style}"/>')
+        )
     figure_style = "coFigure" if width > 14 else "coWide"
     figures = Element.from_tag(
         f'<table:table-column table:style-name="{figure_style}"'

@@ -34,6 +34,7 @@ ROW_STYLES: dict[str, dict[str, Any]] = {
     "total": {"bold": True, "bg_color": "#D9E2EC", "top": 2},
 }
 BASE = {"font_name": "Noto Sans CJK TC", "font_size": 10, "border": 1}
+CODE_WIDTH, NAME_WIDTH = 10, 30  # in Excel's character units
 MALE_COLOUR, FEMALE_COLOUR, HOURS_COLOUR = "#3B6FB6", "#D9534F", "#2E8B57"
 
 
@@ -44,6 +45,7 @@ class XlsxWriter:
         self.spec = spec
         self.width = sheet_width(spec)
         self.kinds = [column.kind for column in spec.columns]
+        self.figure_width = 7 if len(self.kinds) > 12 else 11
         self.book = xlsxwriter.Workbook(
             str(path), {"constant_memory": True, "strings_to_numbers": False}
         )
@@ -79,10 +81,9 @@ class XlsxWriter:
 
     def _page_setup(self) -> None:
         sheet = self.sheet
-        sheet.set_column(0, 0, 10)
-        sheet.set_column(1, 1, 30)
-        figure_width = 7 if len(self.kinds) > 12 else 11
-        sheet.set_column(2, self.width - 1, figure_width)
+        sheet.set_column(0, 0, CODE_WIDTH)
+        sheet.set_column(1, 1, NAME_WIDTH)
+        sheet.set_column(2, self.width - 1, self.figure_width)
         sheet.freeze_panes(FIRST_DATA_ROW, 2)
         sheet.set_landscape()
         sheet.set_paper(9)  # A4
@@ -141,8 +142,9 @@ class XlsxWriter:
         sheet = self.sheet
         row = self.row + 1
         self._wide(sheet, row, "說明：", self.note_format)
-        # About two characters of a CJK line fit in one unit of column width.
-        per_line = max(20, int(10 + 30 + (self.width - 2) * 8) // 2)
+        # A CJK character takes about two units of column width.
+        units = CODE_WIDTH + NAME_WIDTH + len(self.kinds) * self.figure_width
+        per_line = max(20, units // 2)
         for number, note in enumerate(self.spec.footnotes(), start=1):
             row += 1
             text = f"{number}. {note}"
