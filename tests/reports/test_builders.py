@@ -235,6 +235,17 @@ def test_service_params_refuse_an_inverted_period() -> None:
         ServiceParams(unit="A000", start=D(2024, 2, 1), end=D(2024, 1, 31))
 
 
+def test_params_from_a_job_refuse_dates_out_of_range() -> None:
+    with pytest.raises(ReportParamError, match="基準日須在民國元年"):
+        AgeParams.from_json({"unit": "A000", "as_of": "0001-01-01"})
+    with pytest.raises(ReportParamError, match="服務日期迄須在民國元年"):
+        ServiceParams.from_json(
+            {"unit": "A000", "from": "2024-01-01", "to": "3000-01-01"}
+        )
+    with pytest.raises(ReportParamError, match="基準日不正確：昨天"):
+        AgeParams.from_json({"unit": "A000", "as_of": "昨天"})
+
+
 def test_hours_rendering() -> None:
     from vsis.reports.definitions import hours_number, hours_per_person
 

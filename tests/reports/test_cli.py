@@ -155,6 +155,7 @@ def test_a_file(data: ReportData, tmp_path: Path, fmt: str, out: Captured) -> No
         ),
         (["age", "--unit", "A000", "--as-of", "113/02/30"], "不存在的日期：113/02/30"),
         (["age", "--unit", "A000", "--sex", "X"], "性別不正確：X"),
+        (["age", "--unit", "A000", "--as-of", "30000101"], "基準日須在民國元年"),
         (["age", "--unit", "A000", "--status", "休假"], "志工狀態不正確：休假"),
         (["age", "--unit", "A000", "--category", "星際"], "查無服務類別：星際"),
         (

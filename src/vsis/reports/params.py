@@ -24,12 +24,23 @@ _STATUS_BY_LABEL = {str(label): str(value) for value, label in MembershipStatus.
 _SEX_BY_LABEL = {str(label): str(value) for value, label in Sex.choices}
 
 
+# Dates a report can use: from 民國元年 on, and not beyond a far future.
+FIRST_DAY, LAST_DAY = dt.date(1912, 1, 1), dt.date(2999, 12, 31)
+
+
+def _in_range(day: dt.date, label: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ReportParamError(f"{label}須在民國元年（1912年）至西元2999年之間")
+
+
 def read_date(text: str, label: str) -> dt.date:
     """A date typed by a person (ROC or Gregorian); `label` names the field."""
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except DateParseError as exc:
         raise ReportParamError(f"{label}：{exc}") from None
+    _in_range(day, label)
+    return day
 
 
 def read_status(text: str) -> str:
@@ -92,6 +103,7 @@ class AgeParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "unit", _unit_code(self.unit))
         object.__setattr__(self, "category", _text(self.category))
+        _in_range(self.as_of, "基準日")
         wanted = {read_status(s) for s in self.statuses}
         # One order whatever the input order, so equal requests compare equal.
         ordered = tuple(s for s in _STATUS_ORDER if s in wanted)
@@ -137,6 +149,8 @@ class ServiceParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "unit", _unit_code(self.unit))
         object.__setattr__(self, "category", _text(self.category))
+        _in_range(self.start, "服務日期起")
+        _in_range(self.end, "服務日期迄")
         if self.end < self.start:
             raise ReportParamError("服務日期迄不可早於服務日期起")
 
