@@ -10,7 +10,6 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -27,25 +26,6 @@ YEAR = 2024
 START, END = D(2024, 1, 1), D(2024, 12, 31)
 
 _rng = random.Random(4)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    """The personas' passwords hash with the production hasher otherwise
-    (about half a second each); these tests are not about hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def seeded_categories(transactional_db: None) -> None:
-    """The service categories a migration seeds, for transactional tests: a
-    transactional test before them flushes every table, seeded rows included.
-    Request it before `tree` (or anything built on it)."""
-    from vsis.units.categories import INITIAL_CATEGORIES
-    from vsis.units.models import ServiceCategory
-
-    for order, name in enumerate(INITIAL_CATEGORIES):
-        ServiceCategory.objects.get_or_create(name=name, defaults={"sort_order": order})
 
 
 def person(name: str, sex: str, born: dt.date) -> Volunteer:

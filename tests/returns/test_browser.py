@@ -13,7 +13,6 @@ from vsis.returns.models import AnnualReturn, ReturnStatus
 def test_create_fill_edit_save_submit_then_unlock_from_the_board(
     page,  # type: ignore[no-untyped-def]
     live_server,
-    seeded_categories: None,
     crowd: Crowd,
     personas: Personas,
     tmp_path,

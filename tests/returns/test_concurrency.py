@@ -17,9 +17,7 @@ from vsis.returns.services import create_return, fill_return, save_return
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_saves_of_one_version(
-    seeded_categories: None, crowd: Crowd, personas: Personas
-) -> None:
+def test_concurrent_saves_of_one_version(crowd: Crowd, personas: Personas) -> None:
     clerk, county = personas.unit_clerk, personas.county_clerk
     ret = fill_return(
         create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk

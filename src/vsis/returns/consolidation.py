@@ -32,6 +32,14 @@ from vsis.reports.return_queries import team_return_counts
 from vsis.returns.items import ALL_KEYS, age_key
 from vsis.returns.models import NO_RETURN, AnnualReturn, ReturnForm, ReturnStatus
 from vsis.units.models import Level, Unit
+from vsis.volunteers.models import (
+    Award,
+    HonourCard,
+    Insurance,
+    Membership,
+    RecordBook,
+    Training,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,20 +88,19 @@ def form_for(unit: Unit) -> str:
 class _Beside:
     """Run one query in a second connection while the caller runs others.
 
-    On PostgreSQL outside a transaction the §3.5 counts (the longest query)
-    run in a worker thread beside the age and service queries, so a national
-    fill waits for the longest rather than the sum. Each statement reads its
-    own snapshot either way (autocommit), so nothing is less consistent than
-    running them one after the other. Inside a transaction (a batch, a test)
-    another connection could not see its rows: then it simply runs inline.
+    On PostgreSQL the §3.5 counts (the longest query) run in a worker thread
+    beside the age and service queries, so a national fill waits for the
+    longest rather than the sum. Outside a transaction each statement reads
+    its own snapshot either way, so nothing is less consistent than running
+    them one after the other. Inside a transaction the other connection sees
+    the same rows only if this transaction has not written the tables the
+    query reads (a test has; a batch of returns has not): PostgreSQL's
+    per-transaction table statistics say so, and otherwise it runs inline.
     """
 
-    def __init__(self, function: Any, *args: Any) -> None:
+    def __init__(self, function: Any, *args: Any, reads: tuple[str, ...]) -> None:
         self._call = lambda: function(*args)
-        connection = connections[report_db()]
-        self._threaded = (
-            connection.vendor == "postgresql" and not connection.in_atomic_block
-        )
+        self._threaded = _same_rows_elsewhere(connections[report_db()], reads)
         self._future: Future[Any] | None = None
         self._value: Any = None
 
@@ -117,6 +124,37 @@ class _Beside:
 
     def result(self) -> Any:
         return self._future.result() if self._future is not None else self._value
+
+
+def _same_rows_elsewhere(connection: Any, tables: tuple[str, ...]) -> bool:
+    """Would another connection read the same rows of `tables` as this one?"""
+    if connection.vendor != "postgresql":
+        return False
+    if not connection.in_atomic_block:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+            " FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
+            [list(tables)],
+        )
+        (written,) = cursor.fetchone()
+    return int(written) == 0
+
+
+# What team_return_counts reads.
+_COUNT_TABLES = tuple(
+    model._meta.db_table
+    for model in (
+        Unit,
+        Membership,
+        Training,
+        RecordBook,
+        Insurance,
+        HonourCard,
+        Award,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -217,7 +255,13 @@ class SubtreeFigures:
         # submitted child are needed for the root's figure; restrict the
         # selection to them (the board's change check still needs all).
         selection = TeamSelection(self.root)
-        with _Beside(team_return_counts, selection, self.start, self.end) as counts_of:
+        with _Beside(
+            team_return_counts,
+            selection,
+            self.start,
+            self.end,
+            reads=_COUNT_TABLES,
+        ) as counts_of:
             ages = team_age_counts(selection, self.end)
             service = team_service_figures(selection, self.start, self.end)
         counts = counts_of.result()
