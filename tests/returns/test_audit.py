@@ -124,3 +124,19 @@ def test_the_history_page_shows_old_and_new_values_and_reasons(
     assert frozen.status_code == 200
     text = frozen.content.decode()
     assert "第 1 次提交之凍結副本" in text and "12.5" in text
+
+
+def test_the_history_shows_fields_in_words(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    clerk = personas.unit_clerk
+    ret = fill_return(
+        create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk
+    )
+    submit_return(ret, actor=clerk)
+    client.force_login(clerk)
+    body = client.get(f"/returns/A110/{YEAR}/history/").content.decode()
+    assert "狀態：N 無動作 → W 產製中" in body
+    assert "統計期間：— → 113/01/01～113/12/31" in body
+    assert "表別：— → 直轄市、縣(市)推展志願服務志工人數及服務成果統計表" in body
+    assert "提交次數：— → 第 1 次" in body

@@ -1,6 +1,7 @@
 """Pages of OP-線上填報作業: the return form, its history and exports, and the
 status board. Thin: each view checks scope, calls one service and renders."""
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -415,29 +416,37 @@ def _return_or_404(unit: Unit, year: int) -> AnnualReturn:
     return ret
 
 
+def _period_text(value: Any) -> str:
+    if not value:
+        return "—"
+    start, end = (dt.date.fromisoformat(part) for part in str(value).split("~"))
+    return f"{format_roc(start)}～{format_roc(end)}"
+
+
+_PLAIN_CHANGES: dict[str, tuple[str, Any]] = {
+    "status": ("狀態", lambda v: f"{v} {STATUS_LABELS[v]}"),
+    "period": ("統計期間", _period_text),
+    "form": ("表別", form_title),
+    "submission": ("提交次數", lambda v: f"第 {v} 次"),
+}
+
+
 def _change_text(key: str, change: dict[str, Any]) -> dict[str, str]:
-    labels = {
-        "status": "狀態",
-        "period": "統計期間",
-        "form": "表別",
-        "submission": "提交次數",
-    }
+    """One audit change as words: the cell or field, old and new as shown."""
+    old, new = change.get("old"), change.get("new")
     if key in ITEMS:
         item = ITEMS[key]
+        hand = "（手動）" if change.get("hand") else ""
 
-        def show(value: Any) -> str:
+        def cell(value: Any) -> str:
             return "—" if value is None else display_text(item, Decimal(value))
 
-        hand = "（手動）" if change.get("hand") else ""
-        return {
-            "label": item.full_label,
-            "old": show(change.get("old")),
-            "new": show(change.get("new")) + hand,
-        }
+        return {"label": item.full_label, "old": cell(old), "new": cell(new) + hand}
+    label, show = _PLAIN_CHANGES.get(key, (key, str))
     return {
-        "label": labels.get(key, key),
-        "old": "—" if change.get("old") is None else str(change["old"]),
-        "new": "—" if change.get("new") is None else str(change["new"]),
+        "label": label,
+        "old": "—" if old is None else show(old),
+        "new": "—" if new is None else show(new),
     }
 
 
