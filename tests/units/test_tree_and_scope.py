@@ -67,3 +67,35 @@ def test_anonymous_sees_nothing(tree: Tree) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     assert units_in_scope(AnonymousUser()).count() == 0
+
+
+def ancestors_of(unit: Unit) -> set[int]:
+    from vsis.units.models import UnitAncestor
+
+    return set(
+        UnitAncestor.objects.filter(unit=unit).values_list("ancestor_id", flat=True)
+    )
+
+
+def test_the_closure_lists_every_ancestor_and_the_unit_itself(tree: Tree) -> None:
+    assert ancestors_of(tree.hospital_team) == {
+        tree.central.pk,
+        tree.county_a.pk,
+        tree.bureau_a.pk,
+        tree.hospital.pk,
+        tree.hospital_team.pk,
+    }
+    assert ancestors_of(tree.central) == {tree.central.pk}
+
+
+def test_the_closure_follows_a_move(tree: Tree) -> None:
+    library = tree.library
+    library.parent = tree.bureau_b
+    library.save()
+    assert ancestors_of(tree.library_team) == {
+        tree.central.pk,
+        tree.county_b.pk,
+        tree.bureau_b.pk,
+        tree.library.pk,
+        tree.library_team.pk,
+    }

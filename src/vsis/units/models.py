@@ -113,6 +113,8 @@ class Unit(models.Model):
                 )
             else:
                 super().save(*args, **kwargs)
+            if old_path != new_path:
+                UnitAncestor.rebuild_below(self)
 
     @property
     def is_team(self) -> bool:
@@ -125,6 +127,48 @@ class Unit(models.Model):
     def is_within(self, other: "Unit") -> bool:
         """True when this unit is `other` or below it."""
         return bool(other.path) and self.path.startswith(other.path)
+
+
+class UnitAncestor(models.Model):
+    """Closure of the tree: one row per (unit, ancestor), the unit itself included.
+
+    Lets one GROUP BY count distinct persons per unit of a whole subtree (歸戶),
+    which a prefix match on `path` cannot do in a join. Derived from `path`.
+    """
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="ancestor_links"
+    )
+    ancestor = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="descendant_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "ancestor"], name="unit_ancestor_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["ancestor", "unit"], name="unit_ancestor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}<{self.ancestor_id}"
+
+    @staticmethod
+    def rebuild_below(top: Unit) -> None:
+        """Recompute the rows of `top` and every unit below it from their paths."""
+        below = Unit.objects.filter(path__startswith=top.path).values_list("pk", "path")
+        ids = []
+        rows: list[UnitAncestor] = []
+        for unit_id, path in below.iterator(chunk_size=2000):
+            ids.append(unit_id)
+            rows.extend(
+                UnitAncestor(unit_id=unit_id, ancestor_id=int(part))
+                for part in path.split("/")
+                if part
+            )
+        UnitAncestor.objects.filter(unit_id__in=ids).delete()
+        UnitAncestor.objects.bulk_create(rows, batch_size=2000)
 
 
 class Role(models.TextChoices):
