@@ -20,7 +20,7 @@ from vsis.seed.services import (
     make_params,
 )
 from vsis.units.categories import INITIAL_CATEGORIES
-from vsis.units.models import Level, Unit
+from vsis.units.models import Level, Unit, UnitAncestor
 from vsis.volunteers.models import Membership, Volunteer
 
 CATEGORY_IDS = {name: index for index, name in enumerate(INITIAL_CATEGORIES, 1)}
@@ -127,6 +127,12 @@ def test_unit_paths_and_codes_fit_the_tree(seeded_demo: SeedSummary) -> None:
             assert unit.depth == parent.depth + 1
             assert unit.level > parent.level
         assert (unit.category_id is not None) == (unit.level == Level.TEAM)
+    # The closure is what Unit.save would have written.
+    links = set(UnitAncestor.objects.values_list("unit_id", "ancestor_id"))
+    assert len(links) == UnitAncestor.objects.count()
+    UnitAncestor.rebuild_below(Unit.objects.get(parent=None))
+    assert set(UnitAncestor.objects.values_list("unit_id", "ancestor_id")) == links
+    assert len(links) == sum(u.depth + 1 for u in units.values())
     # A new unit gets the next id (sequences were moved past the loaded ids).
     root = Unit.objects.get(parent=None)
     new = Unit.objects.create(

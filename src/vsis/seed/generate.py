@@ -43,6 +43,7 @@ UNIT_COLUMNS = (
     "id", "code", "name", "level", "parent_id", "path", "depth", "category_id",
     "opened_on", "closed_on", "created_at", "updated_at",
 )  # fmt: skip
+UNIT_ANCESTOR_COLUMNS = ("id", "unit_id", "ancestor_id")
 VOLUNTEER_COLUMNS = (
     "id", "national_id", "id_kind", "name", "sex", "birth_date", "phone",
     "address", "education", "is_indigenous", "is_new_resident", "skills",
@@ -548,6 +549,7 @@ class Generator:
     def tables(self) -> Iterator[TableRows]:
         """Every table's rows, parents before children."""
         yield "units_unit", UNIT_COLUMNS, self._unit_rows()
+        yield "units_unitancestor", UNIT_ANCESTOR_COLUMNS, self._ancestor_rows()
         yield "volunteers_volunteer", VOLUNTEER_COLUMNS, self._volunteer_rows()
         yield "volunteers_membership", MEMBERSHIP_COLUMNS, self._membership_rows()
         yield "volunteers_training", TRAINING_COLUMNS, self._training_rows()
@@ -567,6 +569,15 @@ class Generator:
                 f"{u.id}\t{u.code}\t{u.name}\t{u.level}\t{parent}\t{u.path}\t{depth}"
                 f"\t{category}\t{NULL}\t{NULL}\t{self.stamp}\t{self.stamp}\n"
             )
+
+    def _ancestor_rows(self) -> Iterator[str]:
+        """The closure of the tree (units.UnitAncestor): each unit and its
+        ancestors, itself included."""
+        row = 0
+        for unit in self.units:
+            for part in unit.path.split("/")[:-1]:
+                row += 1
+                yield f"{row}\t{unit.id}\t{part}\n"
 
     def _volunteer_rows(self) -> Iterator[str]:
         rng = self.rng("volunteers")

@@ -52,10 +52,13 @@ class Loader:
 class PostgresLoader(Loader):
     def session_settings(self) -> None:
         with connection.cursor() as cursor:
-            # Memory for the index builds and the tally GROUP BY; local to the
-            # seeding transaction.
+            # Memory for the index builds and for the tally GROUP BY (about
+            # 10 million groups nationally: 2 GB keeps its hash table in memory,
+            # 72 s instead of 190 s spilling to disk); local to the seeding
+            # transaction. JIT compiles nothing useful for one big scan.
             cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            cursor.execute("SET LOCAL work_mem = '512MB'")
+            cursor.execute("SET LOCAL work_mem = '2GB'")
+            cursor.execute("SET LOCAL jit = off")
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[str]) -> int:
         quote = connection.ops.quote_name

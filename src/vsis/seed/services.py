@@ -21,7 +21,7 @@ from vsis.seed.generate import NULL, Generator, SeedParams
 from vsis.seed.load import loader_for_connection
 from vsis.seed.models import SeedRun
 from vsis.seed.scales import SCALES, Scale, scaled
-from vsis.units.models import Level, ServiceCategory, Unit, User
+from vsis.units.models import Level, ServiceCategory, Unit, UnitAncestor, User
 from vsis.units.services import create_account
 from vsis.volunteers.models import (
     Award,
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 # Every table the seed writes, in load order, with its model.
 SEEDED_MODELS: tuple[type[Model], ...] = (
     Unit,
+    UnitAncestor,
     Volunteer,
     Membership,
     Training,
@@ -50,7 +51,8 @@ SEEDED_MODELS: tuple[type[Model], ...] = (
     YearlyService,
 )
 # Tables loaded without their secondary indexes and constraints (PostgreSQL).
-BULK_TABLES = tuple(m._meta.db_table for m in SEEDED_MODELS if m is not Unit)
+SMALL_TABLES = 2  # units and their closure: loaded with every index in place
+BULK_TABLES = tuple(m._meta.db_table for m in SEEDED_MODELS[SMALL_TABLES:])
 
 
 class SeedError(Exception):
@@ -139,8 +141,9 @@ def seed_database(
     with transaction.atomic():
         loader.session_settings()
         tables = generator.tables()
-        table, columns, rows = next(tables)
-        summary.rows[table] = loader.load(table, columns, rows)
+        for _ in range(SMALL_TABLES):
+            table, columns, rows = next(tables)
+            summary.rows[table] = loader.load(table, columns, rows)
         with loader.bulk(BULK_TABLES):
             for table, columns, rows in tables:
                 summary.rows[table] = loader.load(table, columns, rows)
@@ -272,6 +275,7 @@ def database_digest() -> tuple[str, dict[str, int]]:
 
     columns_of = {
         "units_unit": g.UNIT_COLUMNS,
+        "units_unitancestor": g.UNIT_ANCESTOR_COLUMNS,
         "volunteers_volunteer": g.VOLUNTEER_COLUMNS,
         "volunteers_membership": g.MEMBERSHIP_COLUMNS,
         "volunteers_training": g.TRAINING_COLUMNS,
