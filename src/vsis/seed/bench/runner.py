@@ -142,7 +142,11 @@ class Bench:
 
     # -- children ------------------------------------------------------------
 
-    def child(self, *args: str, timeout: int = CASE_TIMEOUT) -> None:
+    def child(
+        self, *args: str, timeout: int = CASE_TIMEOUT, stream: bool = False
+    ) -> None:
+        """Run `vsis *args` against the bench database; `stream` shows its
+        output as it goes (the seed's steps) instead of keeping it for errors."""
         env = {
             **os.environ,
             "DATABASE_URL": self.url,
@@ -152,6 +156,10 @@ class Bench:
             "VSIS_LOG_LEVEL": "WARNING",
         }
         command = [sys.executable, "-m", "vsis", *args]
+        if stream:
+            if subprocess.run(command, env=env, timeout=timeout).returncode != 0:
+                raise BenchError(f"`vsis {' '.join(args)}` 失敗（見上方訊息）")
+            return
         completed = subprocess.run(
             command, env=env, timeout=timeout, capture_output=True, text=True
         )
@@ -201,6 +209,7 @@ class Bench:
             "--records",
             str(config.expected_records),
             timeout=SEED_TIMEOUT,
+            stream=True,
         )
         self.say(f"  載入完成：{time.perf_counter() - started:.0f} 秒")
         marker = self.child_json("bench_case", "marker")["marker"]
