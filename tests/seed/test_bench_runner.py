@@ -142,10 +142,10 @@ def test_the_table_lines_up_and_shows_missing_code() -> None:
     done = CaseResult("age/tree", "age", "tree", "job report.age", 19_500, 12.5)
     done.peak_rss_mb, done.duck_seconds, done.ratio = 180.0, 25.0, 0.5
     done.match, done.within_memory = True, True
-    missing = CaseResult("return/tree", "return", "tree", error="missing: x")
+    missing = CaseResult("return/tree", "return", "tree", error="missing x")
     table = format_table({"cases": [done.__dict__, missing.__dict__]})
     lines = table.splitlines()
     assert lines[0].startswith("項目")
     assert "age/tree" in lines[2] and "19,500" in lines[2] and "12.50" in lines[2]
     assert lines[2].rstrip().endswith("是")
-    assert "missing: x" in lines[3]
+    assert "missing x" in lines[3]

@@ -214,10 +214,10 @@ def run_report_case(
         if params is None:
             raise Missing("vsis.reports.params")
         _builder_figures(report, params, out, as_list)
-        out.measured = "builder: rows, no files (no report job on main)"
+        out.measured = "builder (rows, no files)"
     except Missing:
         _query_figures(report, unit, dates, out, as_list)
-        out.measured = "queries only (no builder on main)"
+        out.measured = "queries"
     out.seconds = time.perf_counter() - started
     out.peak_rss_mb = rss_mb()
 
@@ -392,7 +392,7 @@ def run_import_case(path: Path, out: CaseOutput) -> None:
     )
     out.seconds = time.perf_counter() - started
     out.peak_rss_mb = rss_mb()
-    out.measured = "import_file (dry run: written, then rolled back)"
+    out.measured = "import_file dry run"
     summary = getattr(outcome, "summary", None)
     out.rows = int(getattr(outcome.batch, "row_count", 0) or 0)
     if outcome.errors:

@@ -350,7 +350,7 @@ def format_table(results: dict[str, Any]) -> str:
         lines.append(
             (
                 case["name"],
-                (case["measured"] or "-")[:28],
+                case["measured"] or "-",
                 f"{case['rows']:,}",
                 f"{case['seconds']:.2f}" if case["seconds"] else "-",
                 f"{case['peak_rss_mb']:.0f}" if case["peak_rss_mb"] else "-",

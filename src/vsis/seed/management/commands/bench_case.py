@@ -72,7 +72,7 @@ class Command(BaseCommand):
             else:
                 cases.run_report_case(report, scope, dates, out)
         except cases.Missing as exc:
-            out.error = f"missing: {exc} has not landed"
+            out.error = f"missing {exc}"
         except Exception as exc:  # reported in the table, the run goes on
             out.error = f"{type(exc).__name__}: {exc}"
             self.stderr.write(traceback.format_exc())
