@@ -34,11 +34,11 @@ demo: migrate
 run: demo
 	@$(BIN)/vsis demo_info --host $(HOST) --port $(PORT)
 	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/vsis db_worker --queue-name '*' --no-reload --interval 0.5 & \
+	$(BIN)/vsis worker --queue-name '*' --no-reload --interval 0.5 & \
 	$(BIN)/vsis runserver $(HOST):$(PORT) --noreload
 
 worker: $(STAMP)
-	$(BIN)/vsis db_worker --queue-name '*'
+	$(BIN)/vsis worker --queue-name '*'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

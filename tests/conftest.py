@@ -56,7 +56,20 @@ def make_unit(
     )
 
 
+def ensure_categories() -> None:
+    """Put back the migrations' service categories.
+
+    A live-server (browser) test commits its rows, and the flush after it
+    empties every table, the categories the migrations seeded included.
+    """
+    from vsis.units.categories import INITIAL_CATEGORIES
+
+    for order, name in enumerate(INITIAL_CATEGORIES, start=1):
+        ServiceCategory.objects.get_or_create(name=name, defaults={"sort_order": order})
+
+
 def build_tree() -> Tree:
+    ensure_categories()
     central = make_unit("H000", "衛生福利部", Level.CENTRAL)
     county_a = make_unit("A000", "甲市政府", Level.COUNTY, central)
     bureau_a = make_unit("A100", "甲市政府社會局", Level.LOCAL, county_a)
@@ -97,6 +110,14 @@ def build_tree() -> Tree:
         school,
         school_team,
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: object) -> None:
+    # PBKDF2 at its production cost takes seconds per persona on a small machine.
+    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]
 
 
 @pytest.fixture

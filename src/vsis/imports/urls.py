@@ -1,9 +1,10 @@
 from django.urls import path
 
-from vsis.web.views import placeholder
+from vsis.imports import views
 
 app_name = "imports"
 
 urlpatterns = [
-    path("", placeholder("資料匯入"), name="upload"),
+    path("", views.upload, name="upload"),
+    path("<int:pk>/", views.batch_detail, name="batch"),
 ]

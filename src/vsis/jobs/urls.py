@@ -1,9 +1,12 @@
 from django.urls import path
 
-from vsis.web.views import placeholder
+from vsis.jobs import views
 
 app_name = "jobs"
 
 urlpatterns = [
-    path("", placeholder("工作清單"), name="list"),
+    path("", views.job_list, name="list"),
+    path("fragment/", views.job_fragment, name="fragment"),
+    path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
+    path("<int:pk>/files/<int:file_id>/", views.job_download, name="download"),
 ]
