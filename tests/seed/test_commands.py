@@ -10,8 +10,7 @@ from vsis.seed.models import SeedRun
 from vsis.units.models import Unit
 
 
-@pytest.mark.django_db
-def test_the_seed_command_loads_and_reports() -> None:
+def test_the_seed_command_loads_and_reports(categories: None) -> None:
     out = StringIO()
     call_command(
         "seed", "--scale", "demo", "--volunteers", "120", "--records", "900",
@@ -28,8 +27,7 @@ def test_the_seed_command_loads_and_reports() -> None:
         call_command("seed", "--scale", "demo", stdout=StringIO())
 
 
-@pytest.mark.django_db
-def test_the_seed_command_rejects_bad_options() -> None:
+def test_the_seed_command_rejects_bad_options(categories: None) -> None:
     with pytest.raises(CommandError, match="--today"):
         call_command("seed", "--today", "not a date", stdout=StringIO())
     with pytest.raises(CommandError, match="不可為負數"):
