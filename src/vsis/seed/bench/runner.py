@@ -273,9 +273,12 @@ class Bench:
         if output["peak_rss_mb"]:
             result.within_memory = output["peak_rss_mb"] <= RSS_LIMIT_MB
         if report == "import":
-            # The import's check is its own: every row accepted and written.
+            # The import's check is its own: every row read and accepted.
             if not result.error:
-                result.match = output["rows"] == self._import_rows()
+                result.match = (
+                    output["rows"] == self._import_rows()
+                    and output["note"] == "status checked"
+                )
             return result
         if output["scope"] is None:
             return result
