@@ -19,20 +19,20 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 
-from vsis.seed.bench.duck import RETURN_COLUMNS, DuckSide, Figures
+from vsis.seed.bench.duck import DuckSide, Figures
 from vsis.seed.models import SeedRun
 from vsis.units.models import Level, Unit, User
 
 logger = logging.getLogger(__name__)
 
 IMPORT_ROWS = 100_000
-UNIT_COLUMNS = ("using_units", "teams")  # 運用單位數, 志工團隊數 of a return
 SCOPES = ("tree", "county", "unit")
 REPORTS = ("age", "service", "return")
 CASE_NAMES = (*tuple(f"{r}/{s}" for r in REPORTS for s in SCOPES), "import/county")
@@ -281,31 +281,41 @@ def _query_figures(
     out.rows = len(result)
 
 
-def run_return_case(scope: Scope, dates: BenchDates, out: CaseOutput) -> None:
-    """自動帶入 of the annual return of the scope's unit for the period's year.
+# The return's cells (vsis.returns.items keys) in the order the comparison
+# uses: duck.RETURN_COLUMNS, then 運用單位數 and 志工團隊數, then the age section.
+RETURN_KEYS = (
+    "volunteers_male", "volunteers_female", "hours", "attendances",
+    "persons_served", "basic_trained", "special_trained", "record_book_holders",
+    "record_books_issued", "insured", "honour_card_holders", "awarded",
+    "unit_count", "team_count",
+    *(f"age_{sex}_{index}" for sex in ("male", "female") for index in range(7)),
+)  # fmt: skip
 
-    Drives vsis.returns.services: create_return(actor=, unit=, year=, start=,
-    end=), fill_return(filed, actor=) and return_items(filed), a mapping of the
-    auto-filled items by the names of duck.RETURN_COLUMNS (plus using_units and
-    teams). All inside a transaction rolled back at the end, so the dataset
-    stays as seeded.
-    """
+
+def run_return_case(scope: Scope, dates: BenchDates, out: CaseOutput) -> None:
+    """自動帶入 of the annual return of the scope's unit for the period's year:
+    vsis.returns.services.create_return and fill_return, inside a transaction
+    rolled back at the end so the dataset stays as seeded. The figures are the
+    return's computed cells (hours in minutes)."""
     create_return = _resolve("vsis.returns.services:create_return")
     fill_return = _resolve("vsis.returns.services:fill_return")
-    return_items = _resolve("vsis.returns.services:return_items")
     unit = Unit.objects.get(pk=scope.unit_id)
     actor = bench_actor()
     with transaction.atomic():
         started = time.perf_counter()
         filed = create_return(
-            actor=actor, unit=unit, year=dates.year, start=dates.start, end=dates.end
+            unit,
+            dates.year,
+            actor=actor,
+            period_start=dates.start,
+            period_end=dates.end,
         )
-        fill_return(filed, actor=actor)
+        filed = fill_return(filed, actor=actor)
         out.seconds = time.perf_counter() - started
         out.peak_rss_mb = rss_mb()
         out.measured = "create_return + fill_return"
-        items = return_items(filed)
-        out.totals = [int(items[name]) for name in (*RETURN_COLUMNS, *UNIT_COLUMNS)]
+        computed = filed.computed
+        out.totals = [int(Decimal(computed.get(key, "0"))) for key in RETURN_KEYS]
         out.rows = 1
         transaction.set_rollback(True)
 

@@ -289,7 +289,9 @@ class Bench:
         expected = duck_figures(duck, report, path, dates)
         if report == "return":
             using, teams = duck.unit_counts(path)
+            ages = _sum(duck.age_by_team(path, dates.end), 14)
             expected_totals = [*_sum(expected, len(RETURN_COLUMNS)), using, teams]
+            expected_totals += ages
         else:
             expected_totals = _sum(expected, len(next(iter(expected.values()), [])))
         result.duck_seconds = round(duck.seconds, 3)
