@@ -65,6 +65,8 @@ BOOKS = [
     (2, "2024-01-01", "cancelled", "2025-06-01"),  # cancelled before the end
     (6, "2024-05-01", "cancelled", "2026-02-01"),  # cancelled only after it
     (3, "2026-01-05", "first", None),  # issued after the end
+    (6, "2025-02-01", "cancelled", "2025-03-01"),  # two books in the period:
+    (6, "2025-03-05", "reissued", None),  # both count in 本期核發紀錄冊數
 ]
 INSURANCE = [(1, "2025-01-01", "2025-12-31"), (2, "2024-01-01", "2024-12-31"),
              (6, "2025-12-31", "2026-12-30")]  # fmt: skip
@@ -135,10 +137,10 @@ def test_service_by_team_counts_the_records_in_the_period(duck: DuckSide) -> Non
 
 def test_return_items_by_team(duck: DuckSide) -> None:
     # male, female, minutes, attendances, persons served, basic, special,
-    # holding a book, book issued in the period, insured, honour card valid,
-    # awarded
+    # holding a book, books issued in the period (v1 one, v6 two), insured,
+    # honour card valid, awarded
     assert duck.return_items_by_team("1/2/", START, END) == {
-        4: [1, 2, 180, 3, 8, 1, 1, 2, 1, 2, 1, 1],
+        4: [1, 2, 180, 3, 8, 1, 1, 2, 3, 2, 1, 1],
         5: [0, 1, 120, 1, 5, 1, 0, 0, 0, 0, 1, 1],
     }
     assert duck.unit_counts("1/2/") == (1, 2)

@@ -132,7 +132,7 @@ def test_check_compares_a_return_by_its_totals_and_unit_counts(
     # items of teams 4 and 5, using units and teams, then ages at the end
     # (men 12-17: 1; women under 12, 18-29 and 65+: 1 each)
     men, women = [0, 1, 0, 0, 0, 0, 0], [1, 0, 1, 0, 0, 0, 1]
-    totals = [1, 3, 300, 4, 13, 2, 1, 2, 1, 2, 2, 2, 1, 2, *men, *women]
+    totals = [1, 3, 300, 4, 13, 2, 1, 2, 3, 2, 2, 2, 1, 2, *men, *women]
     output = _output("return/county", {}, totals)
     result = bench.check(output, "return", "county", duck, BenchDates.for_year(2025))
     assert result.match is True

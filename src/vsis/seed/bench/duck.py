@@ -156,8 +156,14 @@ class DuckSide:
     ) -> Figures:
         """The annual-return items of §3.5 per team for the period [start, end]:
         counted volunteers at `end` by sex, service figures of the period, and
-        of the counted: trained, holding a book, new books, insured, honour
-        card valid, awarded."""
+        of the counted: trained, holding a book, books issued in the period,
+        insured, honour card valid, awarded.
+
+        本期核發紀錄冊數 counts books, not persons (its name is a number of books;
+        a first book and its replacement in one period count two): §3.5's
+        sentence "count the volunteers who got a record book" reads otherwise,
+        and the returns code counts books too.
+        """
         sql = f"""
             WITH counted AS (
                 SELECT DISTINCT m.team_id, m.volunteer_id, v.sex
@@ -175,8 +181,10 @@ class DuckSide:
             holding AS (SELECT DISTINCT volunteer_id FROM db.volunteers_recordbook
                         WHERE issued_on <= ?::DATE AND status <> 'cancelled'
                            OR issued_on <= ?::DATE AND cancelled_on > ?::DATE),
-            issued AS (SELECT DISTINCT volunteer_id FROM db.volunteers_recordbook
-                       WHERE issued_on BETWEEN ?::DATE AND ?::DATE),
+            issued AS (SELECT volunteer_id, COUNT(*) AS books
+                       FROM db.volunteers_recordbook
+                       WHERE issued_on BETWEEN ?::DATE AND ?::DATE
+                       GROUP BY volunteer_id),
             insured AS (SELECT DISTINCT volunteer_id FROM db.volunteers_insurance
                         WHERE starts_on <= ?::DATE AND ends_on >= ?::DATE),
             honoured AS (SELECT DISTINCT volunteer_id FROM db.volunteers_honourcard
@@ -187,7 +195,7 @@ class DuckSide:
                    COUNT(*) FILTER (WHERE c.sex = 'M'),
                    COUNT(*) FILTER (WHERE c.sex = 'F'),
                    COUNT(b.volunteer_id), COUNT(s.volunteer_id),
-                   COUNT(h.volunteer_id), COUNT(i.volunteer_id),
+                   COUNT(h.volunteer_id), COALESCE(SUM(i.books), 0),
                    COUNT(n.volunteer_id), COUNT(o.volunteer_id),
                    COUNT(a.volunteer_id)
             FROM counted c
