@@ -21,6 +21,10 @@ def test_the_seed_command_loads_and_reports(categories: None) -> None:
     run = SeedRun.objects.get()
     assert (run.seed, run.records, str(run.as_of)) == (5, 900, "2026-06-15")
     out = StringIO()
+    call_command("seed", "--check", stdout=out)
+    assert "基準日 2025-12-31" in out.getvalue()
+    assert "male_share: 0." in out.getvalue()
+    out = StringIO()
     call_command("seed", "--scale", "demo", "--if-empty", stdout=out)
     assert "略過" in out.getvalue()
     with pytest.raises(CommandError, match="已有單位資料"):
@@ -32,6 +36,10 @@ def test_the_seed_command_rejects_bad_options(categories: None) -> None:
         call_command("seed", "--today", "not a date", stdout=StringIO())
     with pytest.raises(CommandError, match="不可為負數"):
         call_command("seed", "--records", "-1", stdout=StringIO())
+    with pytest.raises(CommandError, match="沒有 vsis seed 載入的資料"):
+        call_command("seed", "--check", stdout=StringIO())
+    with pytest.raises(CommandError, match="志工人數至少"):
+        call_command("seed", "--volunteers", "3", stdout=StringIO())
     assert not Unit.objects.exists()
 
 

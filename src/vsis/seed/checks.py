@@ -1,7 +1,7 @@
 """Figures that show how a seeded database compares with DOMAIN.md §1.
 
 Plain ORM aggregation, written apart from the reports' queries: the tests use
-these to check calibration and consistency, and `vsis seed --check` prints them.
+these to check calibration and consistency; `vsis seed --check` prints them.
 """
 
 import datetime as dt
