@@ -154,7 +154,7 @@ def seed_database(
         loader.reset_sequences(SEEDED_MODELS)
         create_demo_accounts()
         summary.seconds = round(time.perf_counter() - started, 2)
-        SeedRun.objects.create(
+        run = SeedRun.objects.create(
             scale=scale.name,
             seed=seed,
             records=summary.records,
@@ -167,9 +167,7 @@ def seed_database(
     loader.analyze([m._meta.db_table for m in SEEDED_MODELS])
     step("analyze", mark)
     summary.seconds = round(time.perf_counter() - started, 2)
-    SeedRun.objects.filter(pk=SeedRun.objects.latest("id").pk).update(
-        seconds=summary.seconds
-    )
+    SeedRun.objects.filter(pk=run.pk).update(seconds=summary.seconds)
     logger.info(
         "seeded scale %s seed %s: %s records in %.1f s",
         scale.name,
