@@ -8,6 +8,7 @@ whole minutes; nothing here is a float.
 from django.db import models
 from django.db.models import Q
 
+from vsis.core.rocdate import format_roc
 from vsis.units.models import Unit
 from vsis.volunteers.models import Sex, Volunteer
 
@@ -16,7 +17,10 @@ class ServiceRecord(models.Model):
     """服務紀錄: one attendance (出勤) of one volunteer in one team on one day."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.PROTECT, related_name="service_records"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.PROTECT,
+        related_name="service_records",
     )
     team = models.ForeignKey(
         Unit,
@@ -54,7 +58,11 @@ class ServiceRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.volunteer_id}@{self.team_id} {self.served_on}"
+        hours = f"{self.minutes // 60}:{self.minutes % 60:02d}"
+        return (
+            f"{self.volunteer.name}・{self.team.name}"
+            f"（{format_roc(self.served_on)}，{hours}）"
+        )
 
 
 class ServiceTally(models.Model):

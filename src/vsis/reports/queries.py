@@ -163,10 +163,19 @@ def team_age_counts(
     return {row["team_id"]: _age_row(row) for row in rows}
 
 
+UnitIds = Iterable[int] | QuerySet[Any, Any]
+
+
+def _unit_ids(unit_ids: UnitIds) -> list[int] | QuerySet[Any, Any]:
+    # A queryset stays a subquery: a national report needs some 10,000 units,
+    # more than SQLite accepts as parameters.
+    return unit_ids if isinstance(unit_ids, QuerySet) else list(unit_ids)
+
+
 def distinct_age_counts(
     selection: TeamSelection,
     as_of: dt.date,
-    unit_ids: Iterable[int],
+    unit_ids: UnitIds,
     *,
     statuses: Sequence[str] | None = None,
     sex: str | None = None,
@@ -174,14 +183,15 @@ def distinct_age_counts(
     """Per unit in `unit_ids`: distinct persons counted in its selected teams (歸戶).
 
     A person counted in two teams below a unit counts once for that unit. The
-    ids may be teams (then equal to team_age_counts) or any unit above them.
+    ids may be teams (then equal to team_age_counts) or any unit above them;
+    `unit_ids` may also be a queryset of unit primary keys.
     """
     rows = (
         Membership.objects.using(report_db())
         .filter(
             _membership_filter(as_of, statuses, sex),
             team__in=selection.teams(),
-            team__ancestor_links__ancestor_id__in=list(unit_ids),
+            team__ancestor_links__ancestor_id__in=_unit_ids(unit_ids),
         )
         .values(unit_id=F("team__ancestor_links__ancestor_id"))
         .order_by("unit_id")
@@ -357,22 +367,26 @@ def distinct_service_volunteers(
     selection: TeamSelection,
     start: dt.date,
     end: dt.date,
-    unit_ids: Iterable[int],
+    unit_ids: UnitIds,
 ) -> dict[int, tuple[int, int]]:
     """Per unit: (male, female) distinct persons who served in its selected teams.
 
     The 歸戶 count of 服務志工人數: a person serving in two teams below a unit
     counts once for it. Hours and attendances need no such correction.
+    `unit_ids` may also be a queryset of unit primary keys.
     """
-    ids = list(unit_ids)
-    if end < start or not ids:
+    ids = _unit_ids(unit_ids)
+    if end < start or (isinstance(ids, list) and not ids):
         return {}
     alias = report_db()
+    if isinstance(ids, QuerySet):
+        units_sql, units_params = _sql(ids.using(alias))
+    else:
+        units_sql, units_params = ", ".join(["%s"] * len(ids)), tuple(ids)
     parts = split_period(start, end)
     teams_sql, teams_params = _sql(selection.teams().using(alias).values("pk"))
     sources, params = _service_sources(parts, teams_sql, teams_params)
     closure = UnitAncestor._meta.db_table
-    marks = ", ".join(["%s"] * len(ids))
     sql = f"""
         SELECT unit_id,
                SUM(CASE WHEN sex = %s THEN 1 ELSE 0 END),
@@ -380,11 +394,11 @@ def distinct_service_volunteers(
         FROM (
             SELECT a.ancestor_id AS unit_id, s.volunteer_id, s.sex
             FROM ({sources}) s JOIN {closure} a ON a.unit_id = s.team_id
-            WHERE a.ancestor_id IN ({marks})
+            WHERE a.ancestor_id IN ({units_sql})
             GROUP BY a.ancestor_id, s.volunteer_id, s.sex
         ) people
         GROUP BY unit_id
     """
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [_MALE, _FEMALE, *params, *ids])
+        cursor.execute(sql, [_MALE, _FEMALE, *params, *units_params])
         return {unit_id: (int(m), int(f)) for unit_id, m, f in cursor.fetchall()}

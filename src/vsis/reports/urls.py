@@ -1,10 +1,12 @@
 from django.urls import path
 
-from vsis.web.views import placeholder
+from vsis.reports import views
 
 app_name = "reports"
 
 urlpatterns = [
-    path("age/", placeholder("志工年齡分布表"), name="age"),
-    path("service/", placeholder("志工服務成果表"), name="service"),
+    path("age/", views.age_report, name="age"),
+    path("service/", views.service_report, name="service"),
+    path("units/", views.unit_options, name="units"),
+    path("<str:kind>/chart/", views.report_chart, name="chart"),
 ]

@@ -41,7 +41,8 @@ class Unit(models.Model):
     `path` is the materialised path of primary keys from the root, each followed
     by "/" (e.g. "1/5/23/"): the subtree of a unit is every unit whose path starts
     with its own, which one indexed range scan answers. Unit.save keeps it
-    current; moving a unit goes through units.services.move_unit.
+    current, moving its subtree along when the parent changes, and the
+    UnitAncestor closure with it. Bulk loaders must fill both themselves.
     """
 
     code = models.CharField("單位代碼", max_length=20, unique=True)

@@ -8,6 +8,7 @@ except to those who must see it, and it never leaves this app in a report.
 from django.db import models
 from django.db.models import Q
 
+from vsis.core.rocdate import format_roc
 from vsis.units.models import ServiceCategory, Unit
 
 
@@ -66,7 +67,10 @@ class Membership(models.Model):
     """
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="memberships"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="memberships",
     )
     team = models.ForeignKey(
         Unit,
@@ -109,7 +113,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.volunteer_id}@{self.team_id}"
+        return (
+            f"{self.volunteer.name}・{self.team.name}（{format_roc(self.joined_on)}起）"
+        )
 
 
 class TrainingKind(models.TextChoices):
@@ -121,7 +127,10 @@ class Training(models.Model):
     """教育訓練 completed by a volunteer."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="trainings"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="trainings",
     )
     kind = models.CharField("訓練類別", max_length=10, choices=TrainingKind.choices)
     category = models.ForeignKey(
@@ -161,7 +170,10 @@ class RecordBook(models.Model):
     """志願服務紀錄冊: a book issued to a person; renewals add new rows."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="record_books"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="record_books",
     )
     number = models.CharField("紀錄冊編號", max_length=30, unique=True)
     issued_on = models.DateField("發冊日期")
@@ -194,7 +206,10 @@ class Insurance(models.Model):
     """意外事故保險 covering a volunteer from `starts_on` to `ends_on`."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="insurances"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="insurances",
     )
     starts_on = models.DateField("保險起日")
     ends_on = models.DateField("保險迄日")
@@ -223,7 +238,10 @@ class HonourCard(models.Model):
     """志願服務榮譽卡, issued by the county and valid for three years."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="honour_cards"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="honour_cards",
     )
     number = models.CharField("卡號", max_length=30, blank=True)
     issued_on = models.DateField("核發日期")
@@ -250,7 +268,10 @@ class Award(models.Model):
     """獎勵: e.g. the bronze, silver and gold medals at 3,000 / 5,000 / 8,000 hours."""
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="awards"
+        Volunteer,
+        verbose_name="志工",
+        on_delete=models.CASCADE,
+        related_name="awards",
     )
     name = models.CharField("獎項", max_length=100)
     awarded_on = models.DateField("獎勵日期")
