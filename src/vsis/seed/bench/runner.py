@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,7 +139,8 @@ class Bench:
         self.config = config
         self.say = say
         self.url, self.dedicated = bench_database_url(config)
-        self.work = Path(tempfile.mkdtemp(prefix="vsis-bench-"))
+        # Scratch folder for the import file and the jobs' files (run()).
+        self.work = Path(tempfile.gettempdir())
 
     # -- children ------------------------------------------------------------
 
@@ -219,6 +221,15 @@ class Bench:
     # -- the cases ---------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        """Every case, checked; the scratch folder (import file, job files) is
+        removed afterwards."""
+        self.work = Path(tempfile.mkdtemp(prefix="vsis-bench-"))
+        try:
+            return self._run()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def _run(self) -> dict[str, Any]:
         marker = self.prepare_dataset()
         dates = BenchDates.for_year(dt.date.fromisoformat(marker["as_of"]).year - 1)
         duck = DuckSide(_parse(self.url))
