@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.seed.conftest import TODAY
 from vsis.seed.demo import DEMO_PASSWORD
+from vsis.seed.generate import GENERATOR_VERSION
 from vsis.seed.models import SeedRun
 from vsis.seed.services import SeedError, SeedSummary, seed_database
 from vsis.units.models import Level, Role, Unit, User
@@ -64,3 +65,4 @@ def test_seed_refuses_a_database_with_units_and_if_empty_skips_it(
     assert Unit.objects.count() == before
     run = SeedRun.objects.get()
     assert (run.scale, run.seed, run.records) == ("demo", 7, seeded_demo.records)
+    assert run.version == GENERATOR_VERSION

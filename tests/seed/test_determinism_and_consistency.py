@@ -2,6 +2,9 @@
 service records agree, and the tallies equal a plain count of the records."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
@@ -41,6 +44,39 @@ def test_same_seed_generates_identical_rows() -> None:
     assert first == second
     assert counts["volunteers_volunteer"] > 300
     assert counts["hours_servicerecord"] > 10_000
+
+
+DIGEST_SCRIPT = """
+import datetime as dt, os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vsis.config.settings")
+django.setup()
+from vsis.seed.generate import SeedParams
+from vsis.seed.scales import SCALES, scaled
+from vsis.seed.services import generated_digest
+from vsis.units.categories import INITIAL_CATEGORIES
+ids = {name: index for index, name in enumerate(INITIAL_CATEGORIES, 1)}
+params = SeedParams(scaled(SCALES["demo"], 200), 11, dt.date(2026, 6, 15), ids)
+print(generated_digest(params)[0])
+"""
+
+
+def test_rows_do_not_depend_on_the_process_hash_seed() -> None:
+    """Two fresh processes with different PYTHONHASHSEED (as two `vsis seed`
+    runs, one per database, would have) generate the same rows."""
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        env.pop("DATABASE_URL", None)  # no database is touched
+        done = subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(done.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1
+    assert digests == {generated_digest(params(11, volunteers=200))[0]}
 
 
 def test_another_seed_generates_other_rows() -> None:

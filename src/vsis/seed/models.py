@@ -14,6 +14,9 @@ class SeedRun(models.Model):
     teams = models.PositiveIntegerField()
     as_of = models.DateField(help_text="the day the data was generated for")
     seconds = models.FloatField(help_text="wall time of the load")
+    version = models.PositiveSmallIntegerField(
+        default=1, help_text="seed.generate.GENERATOR_VERSION of the rows"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

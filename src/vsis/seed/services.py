@@ -17,7 +17,7 @@ from vsis.audit.services import record_audit
 from vsis.hours.models import MonthlyService, ServiceRecord, YearlyService
 from vsis.hours.services import rebuild_all_tallies
 from vsis.seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from vsis.seed.generate import NULL, Generator, SeedParams
+from vsis.seed.generate import GENERATOR_VERSION, NULL, Generator, SeedParams
 from vsis.seed.load import loader_for_connection
 from vsis.seed.models import SeedRun
 from vsis.seed.scales import SCALES, Scale, scaled
@@ -162,6 +162,7 @@ def seed_database(
             teams=len(generator.teams),
             as_of=params.today,
             seconds=summary.seconds,
+            version=GENERATOR_VERSION,
         )
     mark = step("commit", mark)
     loader.analyze([m._meta.db_table for m in SEEDED_MODELS])

@@ -20,6 +20,7 @@ from django.conf import settings
 
 from vsis.seed.bench.cases import CASE_NAMES, BenchDates
 from vsis.seed.bench.duck import RETURN_COLUMNS, DuckSide, Figures
+from vsis.seed.generate import GENERATOR_VERSION
 from vsis.seed.scales import SCALES
 
 logger = logging.getLogger(__name__)
@@ -180,12 +181,23 @@ class Bench:
     def prepare_dataset(self) -> dict[str, Any]:
         """Seed the database unless it already holds this scale, seed and size."""
         config = self.config
-        wanted = (config.scale, config.seed, config.expected_records)
+        wanted = (
+            config.scale,
+            config.seed,
+            config.expected_records,
+            GENERATOR_VERSION,
+        )
         ensure_database(self.url)
         self.child("migrate", "--noinput", timeout=SEED_TIMEOUT)
         state = self.child_json("bench_case", "marker")
         marker = state["marker"]
-        if marker and (marker["scale"], marker["seed"], marker["records"]) == wanted:
+        found = marker and (
+            marker["scale"],
+            marker["seed"],
+            marker["records"],
+            marker["version"],
+        )
+        if found == wanted:
             self.say(f"沿用已載入的資料（{_describe(marker)}）")
             marker["reused"] = True
             return dict(marker)

@@ -48,6 +48,7 @@ class Command(BaseCommand):
                 "seconds": run.seconds,
                 "volunteers": run.volunteers,
                 "teams": run.teams,
+                "version": run.version,
             }
         return {"marker": marker, "units": Unit.objects.count()}
 
