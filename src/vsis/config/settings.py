@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "vsis.reports",
     "vsis.returns",
     "vsis.web",
+    "vsis.seed",
 ]
 
 MIDDLEWARE = [
