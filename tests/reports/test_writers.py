@@ -120,6 +120,41 @@ def test_ods_header_is_merged(age_files: dict[str, Path]) -> None:
     )
 
 
+def test_ods_prints_like_the_xlsx(age_files: dict[str, Path]) -> None:
+    """A4 landscape, one page wide, header rows on every page, 第 N 頁."""
+    with zipfile.ZipFile(age_files["ods"]) as package:
+        styles = package.read("styles.xml").decode()
+        content = package.read("content.xml").decode()
+    layout = re.search(r'<style:page-layout style:name="pmReport">.*?>', styles)
+    assert layout is not None
+    for attribute in (
+        'fo:page-width="29.7cm"',
+        'fo:page-height="21cm"',
+        'style:print-orientation="landscape"',
+        'style:scale-to-X="1"',
+    ):
+        assert attribute in styles[layout.start() : layout.end() + 400]
+    assert re.search(
+        r'<style:master-page style:name="Report" style:page-layout-name="pmReport">'
+        r".*第 <text:page-number>.*頁，共 <text:page-count>.*頁",
+        styles,
+    )
+    assert re.search(
+        r'<style:style style:name="taReport" style:family="table"'
+        r' style:master-page-name="Report">',
+        content,
+    )
+    assert '<table:table table:name="志工年齡分布表" table:style-name="taReport">' in (
+        content
+    )
+    repeated = re.search(
+        r"<table:table-header-rows>(.*?)</table:table-header-rows>", content
+    )
+    assert repeated is not None
+    assert repeated.group(1).count("<table:table-row") == 2
+    assert "單位代碼" in repeated.group(1) and "小計" in repeated.group(1)
+
+
 def test_service_sheet_reads_back(service_files: dict[str, Path]) -> None:
     for fmt in ("xlsx", "ods"):
         rows = sheet(service_files[fmt])
@@ -168,9 +203,23 @@ def test_xlsx_chart_sheets(
         chart = package.read("xl/charts/chart1.xml").decode()
     assert '<c:barDir val="bar"/>' in chart and chart.count("<c:ser>") == 2
     assert "<c:f>圖表!$D$3:$D$9</c:f>" in chart  # men drawn from the negative column
+    # The longest bar is 1 person: the axis runs -2..2 with a tick at every 1.
+    assert '<c:max val="2"/><c:min val="-2"/>' in chart
+    assert '<c:majorUnit val="1"/>' in chart
     by_category = sheet(service_files["xlsx"], 1)
     assert by_category[1] == ["類別", "服務時數"]
     assert by_category[2:4] == [["衛生福利", 2.6], ["文化", 1.52]]
+
+
+@pytest.mark.parametrize(
+    ("widest", "reach", "step"),
+    [(0, 1, 1), (3, 4, 1), (4, 6, 2), (9, 10, 5), (572, 600, 200), (600, 800, 200),
+     (1999, 2000, 500), (190_000, 200_000, 50_000)],
+)  # fmt: skip
+def test_the_pyramid_axis_ticks_on_round_numbers(
+    widest: int, reach: int, step: int
+) -> None:
+    assert xlsx.pyramid_axis(widest) == (reach, step)
 
 
 def test_json_of_the_age_report(age_files: dict[str, Path]) -> None:

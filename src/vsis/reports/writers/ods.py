@@ -33,6 +33,26 @@ _NUMBER_STYLES = (
     ' number:grouping="true"/></number:number-style>'
 )
 _BORDER = "0.06pt solid #000000"
+# The printed page, as the xlsx sets it: A4 landscape, the table fitted to one
+# page wide (style:scale-to-X, as LibreOffice writes it), the header rows
+# repeated on every page, and a Chinese page number at the foot.
+_PAGE_LAYOUT = (
+    '<style:page-layout style:name="pmReport"><style:page-layout-properties'
+    ' fo:page-width="29.7cm" fo:page-height="21cm"'
+    ' style:print-orientation="landscape" fo:margin-top="1.5cm"'
+    ' fo:margin-bottom="1.5cm" fo:margin-left="1.2cm" fo:margin-right="1.2cm"'
+    ' style:scale-to-X="1" style:print-page-order="ttb"'
+    ' style:writing-mode="lr-tb"/><style:footer-style>'
+    '<style:header-footer-properties fo:min-height="0.6cm" fo:margin-top="0.25cm"/>'
+    "</style:footer-style></style:page-layout>"
+)
+_MASTER_PAGE = (
+    '<style:master-page style:name="Report" style:page-layout-name="pmReport">'
+    '<style:header style:display="false"/><style:footer><text:p>第 '
+    "<text:page-number>1</text:page-number> 頁，共 "
+    "<text:page-count>1</text:page-count> 頁</text:p></style:footer>"
+    "</style:master-page>"
+)
 _ROW_BACKGROUND = {"team": None, "subtotal": "#eef3f8", "total": "#d9e2ec"}
 
 
@@ -115,6 +135,16 @@ def _styles(document: Document) -> None:
             )
     for style in styles:
         document.insert_style(style, automatic=True)
+    document.insert_style(_style(_PAGE_LAYOUT))
+    document.insert_style(_style(_MASTER_PAGE))
+    document.insert_style(
+        _style(
+            '<style:style style:name="taReport" style:family="table"'
+            ' style:master-page-name="Report"><style:table-properties'
+            ' table:display="true" style:writing-mode="lr-tb"/></style:style>'
+        ),
+        automatic=True,
+    )
 
 
 def _wide_row(text: str, style: str, width: int) -> Row:
@@ -161,7 +191,7 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
     body = document.body
     body.clear()
     _styles(document)
-    table = Table(spec.title)
+    table = Table(spec.title, style="taReport")
     for style in ("coCode", "coName"):
         table.append(
             Element.from_tag(f'<table:table-column table:style-name="{style}"/>')
@@ -175,8 +205,10 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
     table.append(_wide_row(spec.full_title, "ceTitle", width))
     for line in spec.heading():
         table.append(_wide_row(line, "ceInfo", width))
+    repeated = Element.from_tag("<table:table-header-rows/>")
     for header in _header_rows(spec):
-        table.append(header)
+        repeated.append(header)
+    table.append(repeated)
     marker = Row()
     marker.append(Cell(PLACEHOLDER))
     table.append(marker)

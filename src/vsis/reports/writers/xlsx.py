@@ -202,7 +202,7 @@ class XlsxWriter:
                 }
             )
             widest = max((v for s in chart.series for v in s.values), default=0)
-            reach = max(1, math.ceil(widest * 1.1))
+            reach, step = pyramid_axis(widest)
             # Symmetric around 0; the format hides the minus of the men's side.
             plot.set_x_axis(
                 {
@@ -210,6 +210,7 @@ class XlsxWriter:
                     "name": "人數",
                     "min": -reach,
                     "max": reach,
+                    "major_unit": step,
                 }
             )
             plot.set_y_axis({"label_position": "low"})
@@ -230,6 +231,23 @@ class XlsxWriter:
         plot.set_size({"width": 720, "height": 420})
         sheet.insert_chart(last + 2, 0, plot)
         sheet.fit_to_pages(1, 1)
+
+
+def pyramid_axis(widest: float) -> tuple[int, int]:
+    """Half-width and tick step of the pyramid's axis for its longest bar.
+
+    The step is 1, 2 or 5 times a power of ten giving at most four ticks a
+    side, and the half-width a whole number of steps beyond the longest bar,
+    so the ticks fall on 0 and on round numbers (a half-width of 1.1 × 572
+    put them on 630, 430, 230, 30, …).
+    """
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            steps = int(widest // step) + 1
+            if steps <= 4:
+                return step * steps, step
+        power *= 10
 
 
 def _cell_number(kind: ColumnKind, value: CellValue) -> float | int | None:
