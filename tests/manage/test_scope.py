@@ -285,6 +285,19 @@ def test_a_missing_id_is_a_404_not_a_redirect(
     assert client.get(change("volunteers_volunteer", "abc")).status_code == 404
 
 
+def test_a_tampered_selection_is_a_bad_request(
+    personas: Personas, people: People
+) -> None:
+    client = client_for(personas.county_clerk)
+    mine = Membership.objects.filter(volunteer=people.v3).get()
+    for selected in (["abc", str(mine.pk)], ["1.5"], [str(2**63)]):
+        response = client.post(
+            changelist("volunteers_membership"),
+            {"action": "delete_selected", "_selected_action": selected},
+        )
+        assert response.status_code == 400, selected
+
+
 def test_a_viewer_may_look_but_not_change(
     tree: Tree, personas: Personas, people: People
 ) -> None:

@@ -19,12 +19,13 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max, Min, QuerySet
 from django.http import (
     Http404,
@@ -512,6 +513,22 @@ class ScopedModelAdmin(ScopedFieldsMixin, admin.ModelAdmin):
                 f"{self.admin_site.name}:%s_%s_change" % info, args=[object_id]
             )
             return self._refused(request, error, url)
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        # Django filters on the posted ids as they come: one that is not an id
+        # or too large for the column (a tampered form) fails the query: a 500.
+        pk = self.opts.pk
+        low, high = connection.ops.integer_field_range(pk.get_internal_type())
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                number = pk.to_python(value)
+            except ValidationError:
+                number = None
+            if not isinstance(number, int) or not low <= number <= high:
+                raise BadRequest("選取的項目不正確")
+        return super().response_action(request, queryset, *args, **kwargs)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
