@@ -258,6 +258,19 @@ def test_the_unit_picker_searches_the_scope(
     assert Client().get(url).status_code == 302
 
 
+def test_a_nul_in_the_picker_or_the_polled_job_list_is_no_500(
+    data: ReportData, personas: Personas
+) -> None:
+    # SQLite takes a NUL in a text parameter, PostgreSQL refuses it.
+    client = client_for(personas.county_clerk)
+    picker = client.get(reverse("reports:units"), {"unit": "A1\x0011"})
+    assert re.findall(r'<option value="(\w+)">', picker.content.decode()) == ["A111"]
+    post(client, "age", AGE)
+    jobs = client.get(reverse("jobs:fragment"), {"kind": "report.age\x00"})
+    assert jobs.status_code == 200
+    assert 'id="job-' not in jobs.content.decode()
+
+
 def test_unknown_chart_kind_is_404(data: ReportData, personas: Personas) -> None:
     client = client_for(personas.county_clerk)
     assert client.get(reverse("reports:chart", args=["weather"])).status_code == 404

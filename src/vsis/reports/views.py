@@ -111,7 +111,8 @@ def _unit_options(user: Any, text: str) -> list[Any]:
 @login_required
 def unit_options(request: HttpRequest) -> HttpResponse:
     """<option>s of the units in scope matching ?unit= (code prefix or name)."""
-    text = request.GET.get("unit", "").strip()[:50]
+    # PostgreSQL refuses a NUL in a text parameter; no code or name has one.
+    text = request.GET.get("unit", "").replace("\x00", "").strip()[:50]
     return render(
         request,
         "reports/_unit_options.html",
