@@ -319,6 +319,23 @@ def test_rows_of_one_person_must_agree(tree: Tree, people: list[Person]) -> None
     ]
 
 
+def test_rows_of_one_passport_holder_must_agree_on_the_sex(tree: Tree) -> None:
+    # A passport number carries no sex digit, so only the rows can disagree.
+    header = ["證號類別", *VOLUNTEER_HEADER[:6]]
+    row = ["護照", "p1234567", "Anna Lee", "女", "1980-01-01", "A111", "112/03/01"]
+    disagreeing = [*row[:3], "男", *row[4:5], "A112", row[6]]
+    outcome = run_import("volunteers", [header, row, disagreeing])
+    assert messages(outcome) == ["第 3 列，欄位「性別」：與第 2 列的同一人性別不同"]
+    assert not Volunteer.objects.exists()
+
+    agreeing = [*row[:5], "A112", row[6]]
+    outcome = run_import("volunteers", [header, row, agreeing])
+    assert outcome.ok, messages(outcome)
+    person = Volunteer.objects.get()
+    assert (person.national_id, person.sex) == ("P1234567", "F")
+    assert person.memberships.count() == 2
+
+
 def test_a_repeated_row_and_overlapping_spans_are_refused(
     tree: Tree, people: list[Person]
 ) -> None:

@@ -149,6 +149,23 @@ def test_a_29_february_birthday_in_a_common_year(tree: Tree) -> None:
     assert (on_1.male[1], on_1.male[2]) == (0, 1)
 
 
+def test_each_bracket_boundary_on_and_a_day_before_the_birthday(tree: Tree) -> None:
+    """On 2024-06-15: men whose 12th/18th/30th/50th/55th/65th birthday is that
+    day, women whose birthday of the same age is the next day (one year short)."""
+    as_of = D(2024, 6, 15)
+    for age in (12, 18, 30, 50, 55, 65):
+        man = person(f"男{age}", "M", D(2024 - age, 6, 15))
+        woman = person(f"女{age}", "F", D(2024 - age, 6, 16))
+        for volunteer in (man, woman):
+            member(volunteer, tree.hospital_team, D(2020, 1, 1))
+    counts = team_age_counts(TeamSelection(tree.hospital_team), as_of)
+    # Men: 12-17, 18-29, 30-49, 50-54, 55-64, 65歲以上 — one each.
+    # Women: 11, 17, 29, 49, 54, 64 — 未滿12歲 up to 55-64, one each.
+    assert counts[tree.hospital_team.pk] == AgeRow(
+        male=[0, 1, 1, 1, 1, 1, 1], female=[1, 1, 1, 1, 1, 1, 0]
+    )
+
+
 # --- service figures ------------------------------------------------------------
 
 
