@@ -1,11 +1,13 @@
-"""The click path of both VR reports in Chromium, down to the downloaded file.
+"""The click path of both VR reports in Chromium, down to the downloaded files.
 
-報表列印 → VR-志工資料統計 → the report → 【列印】 → the job shows 完成 →
-【Excel】 downloads a file that python-calamine reads back.
+報表列印 → VR-志工資料統計 → the report → 【列印】 → the job list shows the job
+waiting → the job runs → the list shows 完成 without a reload → 【Excel】 and
+【Ods】 download files that python-calamine reads back.
 
-The job really runs: the test switches django-tasks to its immediate backend,
-so 【列印】's request runs the job's task after its commit, in the server
-thread, through the same runner and handler a worker uses.
+The jobs really run. For the age report the test plays the worker: 【列印】
+leaves the job queued, and the test runs it with execute_job, as
+`vsis worker` would. The service report switches django-tasks to its
+immediate backend, so 【列印】's request runs the task after its commit.
 """
 
 import os
@@ -17,6 +19,8 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import Personas, login
 from tests.reports.conftest import ReportData
+from vsis.jobs.models import Job, JobStatus
+from vsis.jobs.runner import execute_job
 
 # A live server needs real commits; build_tree puts the categories back.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,15 +40,18 @@ def open_report(page: Any, title: str) -> None:
     page.wait_for_selector(f"h1:has-text('{title}')")
 
 
-def download_excel(page: Any, tmp_path: Path, title: str) -> list[list[Any]]:
+def download(
+    page: Any, tmp_path: Path, title: str, button: str = "【Excel】"
+) -> list[list[Any]]:
+    """Click a done job's button; the first sheet of the file, read back."""
     row = page.locator("tr[data-status=done]", has_text=title).first
     row.wait_for()
     with page.expect_download() as info:
-        row.get_by_role("link", name="【Excel】").click()
-    download = info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    path = tmp_path / download.suggested_filename
-    download.save_as(path)
+        row.get_by_role("link", name=button).click()
+    suffix = {"【Excel】": ".xlsx", "【Ods】": ".ods"}[button]
+    assert info.value.suggested_filename.endswith(suffix)
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
     book = CalamineWorkbook.from_path(str(path))
     return book.get_sheet_by_name(book.sheet_names[0]).to_python()
 
@@ -60,7 +67,6 @@ def test_age_report_click_path(
     page: Any,
     data: ReportData,
     personas: Personas,
-    immediate_tasks: None,
     tmp_path: Path,
 ) -> None:
     login(page, live_server, personas.county_clerk.username)
@@ -71,12 +77,23 @@ def test_age_report_click_path(
     page.click("button:has-text('【列印】')")
 
     page.wait_for_selector("text=已開始產製「志工年齡分布表」")
-    rows = download_excel(page, tmp_path, "志工年齡分布表")
-    assert rows[0][0] == "甲市政府 志工年齡分布表"
-    assert rows[1][0] == "基準日：113/12/31"
-    total = rows[6 + 7]
-    assert total[:2] == ["A000", "甲市政府 總計"]
-    assert total[-3:] == [3, 3, 6]  # 歸戶: six persons
+    job = Job.objects.get()
+    waiting = page.locator(f"#job-{job.pk}")
+    assert waiting.get_attribute("data-status") == JobStatus.QUEUED
+    assert "排隊中" in waiting.inner_text()
+    assert waiting.get_by_role("link", name="【Excel】").count() == 0
+
+    assert execute_job(job.pk) == "done"  # the worker, meanwhile
+
+    # The list polls itself: no reload brings the buttons.
+    excel = download(page, tmp_path, "志工年齡分布表")
+    ods = download(page, tmp_path, "志工年齡分布表", "【Ods】")
+    for rows in (excel, ods):
+        assert rows[0][0] == "甲市政府 志工年齡分布表"
+        assert rows[1][0] == "基準日：113/12/31"
+        total = rows[6 + 7]
+        assert total[:2] == ["A000", "甲市政府 總計"]
+        assert total[-3:] == [3, 3, 6]  # 歸戶: six persons
     page.wait_for_selector("svg.report-chart rect.bar.male")
     screenshot(page, "age.png")
 
@@ -103,7 +120,7 @@ def test_service_report_click_path(
     page.fill("input[name=end]", "113/12/31")
     page.click("button:has-text('【列印】')")
 
-    rows = download_excel(page, tmp_path, "志工服務成果表")
+    rows = download(page, tmp_path, "志工服務成果表")
     assert rows[1][0] == "服務期間：113/01/01 至 113/12/31"
     assert [r[0] for r in rows[6:10]] == ["A111", "A112", "A113", "A110"]
     assert rows[9][2:6] == [2, 2, 4, 5]  # 服務志工人數 男 女 計, 出勤人次

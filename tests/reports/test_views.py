@@ -173,6 +173,25 @@ def test_roc_and_gregorian_dates_are_both_accepted(
     assert (job.params["from"], job.params["to"]) == ("2024-01-01", "2024-12-31")
 
 
+def test_the_job_list_says_running_while_the_worker_builds_the_report(
+    data: ReportData, personas: Personas
+) -> None:
+    client = client_for(personas.county_clerk)
+    post(client, "age", AGE)
+    job = Job.objects.get()
+    # What the worker's claim and first progress() write (jobs.runner).
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, attempts=1, progress=40, progress_note="寫入 Excel"
+    )
+    html = client.get(reverse("reports:age")).content.decode()
+    row = re.search(
+        rf'<tr id="job-{job.pk}" data-status="running">(.*?)</tr>', html, re.S
+    )
+    assert row is not None
+    assert "產製中" in row.group(1) and "寫入 Excel" in row.group(1)
+    assert "【Excel】" not in row.group(1) and "取消" in row.group(1)
+
+
 def test_a_done_job_shows_its_buttons_and_chart(
     data: ReportData,
     personas: Personas,
