@@ -6,6 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -25,6 +26,7 @@ from vsis.reports.writers.xlsx import XlsxWriter
 AGE = {"unit": "A000", "as_of": "2024-12-31", "dedupe": True}
 SERVICE = {"unit": "A000", "from": "2024-01-01", "to": "2024-12-31"}
 FIRST_DATA = 6  # title, period, conditions, time made, two header rows
+TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
 
 def sheet(path: Path, index: int = 0) -> list[list[Any]]:
@@ -118,6 +120,20 @@ def test_ods_header_is_merged(age_files: dict[str, Path]) -> None:
     assert 'office:value-type="string" calcext:value-type="string"><text:p>5<' not in (
         content
     )
+
+
+def test_every_ods_row_holds_a_cell(
+    age_files: dict[str, Path], service_files: dict[str, Path]
+) -> None:
+    # ODF's schema: a table-row has one or more cells; an empty one (the gap
+    # above the footnote) makes the file invalid for strict readers.
+    # Rows: the head, 8 report rows, a gap, 說明, then 4 or 5 footnotes.
+    for path, footnotes in ((age_files["ods"], 4), (service_files["ods"], 5)):
+        with zipfile.ZipFile(path) as package:
+            root = ElementTree.fromstring(package.read("content.xml"))
+        rows = root.findall(f".//{{{TABLE_NS}}}table-row")
+        assert len(rows) == FIRST_DATA + 8 + 1 + 1 + footnotes
+        assert min(len(row) for row in rows) >= 1
 
 
 def test_service_sheet_reads_back(service_files: dict[str, Path]) -> None:
