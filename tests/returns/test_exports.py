@@ -137,3 +137,27 @@ def test_an_unknown_format_is_not_found(
     client.force_login(personas.unit_clerk)
     assert client.get(f"/returns/A110/{YEAR}/export.pdf").status_code == 404
     assert client.get("/returns/board/export.csv").status_code == 404
+
+
+@FORMATS
+def test_the_board_export_says_who_unlocked_and_why(
+    client: Client, crowd: Crowd, personas: Personas, fmt: str
+) -> None:
+    from vsis.returns.services import unlock_return
+
+    clerk = personas.unit_clerk
+    ret = fill_return(
+        create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk
+    )
+    submit_return(ret, actor=clerk)
+    unlock_return(ret, actor=personas.county_clerk, reason="經費請補填")
+    client.force_login(personas.county_clerk)
+    board = rows(
+        read(client.get(f"/returns/board/export.{fmt}", {"year": "113"})), "填報狀態"
+    )
+    assert board[3][7:] == ["最後提交時間", "最後提交者", "提交後異動", "最後解除鎖定"]
+    hospital = next(row for row in board[4:] if row[0] == "A110")
+    assert hospital[4] == "W 產製中" and hospital[8] == "hospital_clerk"
+    assert hospital[10].endswith(" county_clerk：經費請補填")
+    county = next(row for row in board[4:] if row[0] == "A000")
+    assert county[10] == ""
