@@ -66,9 +66,14 @@ def test_a_viewer_sees_but_cannot_change(
     assert "【提交】" not in page and 'name="v_funding"' not in page
     response = client.post(URL, {"action": "save", "v_funding": "1", "o_funding": "0"})
     assert response.status_code == 403
+    # The refusal says why, in the site's own page (not Django's English one).
+    assert "您的帳號為檢視者，只能查看統計表" in response.content.decode()
     create = client.post("/returns/", {"unit_code": "A120", "year": "113"})
     assert create.status_code == 403
     assert reload(draft).entered == {}
+    missing = client.get("/returns/B110/2024/")  # another county: "not there"
+    assert missing.status_code == 404
+    assert "查無此頁面或資料，或不在您的權限範圍內" in missing.content.decode()
 
 
 def test_a_team_has_no_return_page(
