@@ -432,3 +432,20 @@ def test_a_refused_submit_says_saved_only_when_something_was(
     body = client.post(URL, fields).content.decode()
     assert "提交未成功：以下檢核未通過（您的修改已暫時存檔）" in body
     assert reload(draft).entered == {"volunteers": "4", "funding": "10"}
+
+
+def test_saving_with_nothing_typed_writes_nothing(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    from vsis.audit.models import AuditEntry
+
+    first, second, mine, theirs = two_tabs(personas)
+    mine.update({"v_funding": "500", "action": "save"})
+    first.post(URL, mine)
+    version, rows = reload(draft).version, AuditEntry.objects.count()
+    theirs["action"] = "save"  # an older page, nothing typed in it
+    response = second.post(URL, theirs, follow=True)
+    assert response.status_code == 200
+    assert "沒有修改的儲存格，未存檔" in response.content.decode()
+    assert (reload(draft).version, AuditEntry.objects.count()) == (version, rows)
+    assert reload(draft).saved_by == personas.unit_clerk

@@ -357,12 +357,17 @@ def _act(
             request, "有儲存格無法存檔，請修正標示的欄位；本次未存檔任何資料"
         )
         return _render_return(request, unit, year, ret, cells=cells, status=200)
+    if action == "save" and not (cells.values or cells.period):
+        # Nothing typed: no write, no audit row, and no "changed by someone
+        # else" refusal for a page that had nothing to lose.
+        messages.info(request, "沒有修改的儲存格，未存檔")
+        return redirect(_detail_url(unit, year))
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = None
     try:
-        if cells.values or cells.period or action == "save":
+        if cells.values or cells.period:
             ret = save_return(
                 ret,
                 cells.values,
