@@ -168,6 +168,32 @@ def test_the_fragment_says_why_a_watched_job_failed(
     assert "「測試拒絕」未能完成：查無符合條件的志工，請調整條件後重新申請" in html
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Beyond a 64-bit id SQLite raised OverflowError (a 500).
+        {"watch": "99999999999999999999999"},
+        {"watch": "9223372036854775808,²,-3,,x"},
+        # "²".isdigit() is true, but int("²") fails.
+        {"limit": "²"},
+        {"limit": "99999999999999999999999", "page": "²"},
+    ],
+)
+def test_junk_in_the_fragments_query_is_ignored(
+    client: Client, personas: Personas, committed: Any, query: dict[str, str]
+) -> None:
+    clerk = personas.unit_clerk
+    job = make(committed, clerk, "test.files", run=True)
+    client = logged_in(client, clerk)
+
+    response = client.get(reverse("jobs:fragment"), query)
+
+    assert response.status_code == 200
+    html = body(response)
+    assert f'id="job-{job.pk}"' in html
+    assert "已完成" not in html  # no watched job came of the junk
+
+
 def test_the_fragment_for_one_kind_keeps_its_filter_when_polling(
     client: Client, personas: Personas, committed: Any
 ) -> None:
@@ -217,14 +243,16 @@ def test_cancel_from_the_list(
     assert "此工作目前為「已取消」，無法取消" in body(response)
 
 
+# "²".isdigit() is true, but int("²") fails: junk is ignored, not a 500.
+@pytest.mark.parametrize("query", ["?kind=test.echo&limit=5", "?limit=²"])
 def test_cancel_through_htmx_redraws_the_fragment(
-    client: Client, personas: Personas, committed: Any
+    client: Client, personas: Personas, committed: Any, query: str
 ) -> None:
     job = make(committed, personas.unit_clerk, "test.echo", n=1)
     client = logged_in(client, personas.unit_clerk)
 
     response = client.post(
-        reverse("jobs:cancel", args=[job.pk]) + "?kind=test.echo&limit=5",
+        reverse("jobs:cancel", args=[job.pk]) + query,
         headers={"HX-Request": "true"},
     )
 

@@ -34,15 +34,36 @@ WAIT_SECONDS = 60  # generous: the machine is shared
 JOB_COLUMNS = ["status", "attempts", "progress", "heartbeat_at", "error", "task_id"]
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid`, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # The command name may hold spaces; the fields after it do not.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found.extend(below)
+        todo.extend(below)
+    return found
+
+
 @dataclass
 class Worker:
     process: subprocess.Popen[bytes]
     log: Path
 
     def kill(self) -> None:
-        """kill -9, as the OOM killer or a power cut would."""
+        """kill -9, as the OOM killer or a power cut would: the worker and
+        every process it started (an RQ work horse has a session of its own)."""
+        family = descendants(self.process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def output(self) -> str:
@@ -57,6 +78,9 @@ class Scratch:
     sqlite_path: Path | None = None
     pg: dict[str, Any] = field(default_factory=dict)
     workers: list[Worker] = field(default_factory=list)
+    backend: dict[str, str] = field(
+        default_factory=lambda: {"VSIS_TASK_BACKEND": "database"}
+    )
 
     @property
     def env(self) -> dict[str, str]:
@@ -67,13 +91,23 @@ class Scratch:
             DATABASE_URL=self.url,
             VSIS_DATA_DIR=str(self.root),
             MEDIA_ROOT=str(self.root / "media"),
-            VSIS_TASK_BACKEND="database",
             VSIS_JOB_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
             VSIS_JOB_STALE_SECONDS=str(STALE_SECONDS),
             VSIS_JOB_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
             VSIS_LOG_LEVEL="INFO",
         )
+        env.update(self.backend)
         return env
+
+    @contextlib.contextmanager
+    def on_backend(self, **settings: str) -> Iterator[None]:
+        """Requests, workers and commands inside use this task backend."""
+        saved = self.backend
+        self.backend = settings
+        try:
+            yield
+        finally:
+            self.backend = saved
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
@@ -96,24 +130,25 @@ class Scratch:
     def request(self, kind: str, params: dict[str, Any]) -> int:
         return int(self.harness("request", kind, json.dumps(params)).strip())
 
+    def worker(self, *options: str) -> contextlib.AbstractContextManager[Worker]:
+        """A `vsis worker` of the database backend, killed on leaving."""
+        return self.process(
+            "worker",
+            "--queue-name",
+            "*",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            "0.2",
+            *options,
+        )
+
     @contextlib.contextmanager
-    def worker(self, *options: str) -> Iterator[Worker]:
+    def process(self, command: str, *options: str) -> Iterator[Worker]:
         log = self.root / f"worker-{len(self.workers) + 1}.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "vsis",
-                    "worker",
-                    "--queue-name",
-                    "*",
-                    "--no-reload",
-                    "--no-startup-delay",
-                    "--interval",
-                    "0.2",
-                    *options,
-                ],
+                [sys.executable, "-m", "vsis", command, *options],
                 env=self.env,
                 cwd=REPO,
                 stdout=out,
@@ -295,3 +330,80 @@ def test_a_cancel_interrupts_a_long_query_in_a_real_worker(scratch: Scratch) -> 
             lambda job: job["status"] in ("done", "failed"),
         )
         assert done["status"] == "done"
+
+
+# The Redis/RQ backend, the scale-out option (docs/decisions/0009): the same
+# jobs, sweeper and cleanup, with `vsis rq_worker` processes instead.
+REDIS_URL = os.environ.get("VSIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def rq_backend(scratch: Scratch) -> Iterator[str]:
+    """Point the scratch processes at Redis, on a queue of this test's own so
+    that another suite running at the same time cannot take its tasks."""
+    import redis
+    from rq import Queue
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("VSIS_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    queue = f"vsis-test-{uuid.uuid4().hex[:10]}"
+    with scratch.on_backend(
+        VSIS_TASK_BACKEND="rq", VSIS_TASK_QUEUE=queue, REDIS_URL=REDIS_URL
+    ):
+        yield queue
+    Queue(queue, connection=client).delete(delete_jobs=True)
+
+
+def test_a_job_runs_on_an_rq_worker(scratch: Scratch, rq_backend: str) -> None:
+    job_id = scratch.request("test.echo", {"n": 7})
+    assert scratch.job(job_id)["status"] == "queued"
+
+    with scratch.process("rq_worker", "--burst") as worker:
+        assert worker.process.wait(timeout=WAIT_SECONDS) == 0, worker.output()
+
+    job = scratch.job(job_id)
+    assert (job["status"], job["progress"], job["error"]) == ("done", 100, "")
+    (result,) = scratch.query(f"SELECT result FROM jobs_job WHERE id = {job_id}")
+    value = json.loads(result[0]) if isinstance(result[0], str) else result[0]
+    assert (value["n"], value["attempt"]) == (7, 1)
+
+
+def test_a_killed_rq_worker_is_swept_and_its_job_runs_again(
+    scratch: Scratch, rq_backend: str
+) -> None:
+    job_id = scratch.request("test.block", {"case": "rq kill"})
+    first_task = scratch.job(job_id)["task_id"]
+
+    with scratch.process("rq_worker", "--maintenance-interval", "0") as worker:
+        scratch.wait_for(
+            "the first run",
+            lambda: scratch.job(job_id),
+            lambda job: job["status"] == "running" and job["progress"] == 10,
+        )
+        worker.kill()
+
+    time.sleep(STALE_SECONDS + 1)
+    assert "重新排隊 1 件" in scratch.vsis("jobs", "sweep")
+    job = scratch.job(job_id)
+    assert (job["status"], job["attempts"]) == ("queued", 1)
+    assert job["task_id"] and job["task_id"] != first_task
+
+    # The new task is in Redis: a fresh worker takes it and runs attempt 2.
+    with scratch.process("rq_worker"):
+        scratch.wait_for(
+            "the second run",
+            lambda: scratch.job(job_id),
+            lambda job: job["status"] == "running" and job["attempts"] == 2,
+        )
+        scratch.harness("cancel", str(job_id))
+        job = scratch.wait_for(
+            "the cancel",
+            lambda: scratch.job(job_id),
+            lambda job: job["status"] != "running",
+        )
+    assert job["status"] == "cancelled"

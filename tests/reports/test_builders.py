@@ -6,10 +6,12 @@ from decimal import Decimal
 import pytest
 
 from tests.reports.conftest import AS_OF, YEAR, ReportData
+from vsis.hours.models import ServiceRecord
+from vsis.hours.services import refresh_tallies
 from vsis.reports.builders import build_age_report, build_service_report
 from vsis.reports.params import AgeParams, ReportParamError, ServiceParams
 from vsis.reports.queries import AgeRow, ServiceRow
-from vsis.volunteers.models import MembershipStatus
+from vsis.volunteers.models import Membership, MembershipStatus
 
 D = dt.date
 
@@ -208,6 +210,44 @@ def test_service_period_edges_and_conditions(data: ReportData) -> None:
         "A115",
         "A110",
     ]
+
+
+def test_a_volunteer_who_has_left_since_still_counts_where_he_served(
+    data: ReportData,
+) -> None:
+    # p6 (男) served in A111 in June 2024, left it on 2024-12-30 (退出) and
+    # joined A121 on 2025-01-01, where he served in February 2025.
+    p6, tree = data.people["p6"], data.tree
+    Membership.objects.create(
+        volunteer=p6, team=tree.library_team, joined_on=D(2025, 1, 1)
+    )
+    records = [
+        ServiceRecord(
+            volunteer=p6, team=team, served_on=day, minutes=minutes, persons_served=n
+        )
+        for team, day, minutes, n in [
+            (tree.hospital_team, D(2024, 6, 1), 30, 2),
+            (tree.library_team, D(2025, 2, 1), 60, 1),
+        ]
+    ]
+    ServiceRecord.objects.bulk_create(records)
+    refresh_tallies((r.team_id, r.served_on) for r in records)
+
+    # In the period also: p1 in A112 on 2024-06-15 (61 min, 5) and p2 in
+    # A111 on 2024-12-31 (45 min, 3).
+    period = (D(2024, 6, 1), D(2025, 2, 28))
+    rows = {
+        code: figures for code, _, figures in service_rows(unit="A000", period=period)
+    }
+    assert rows["A111"] == ServiceRow(1, 1, 2, 30, 45, 5)
+    assert rows["A121"] == ServiceRow(1, 0, 1, 60, 0, 1)
+    assert rows["A000"] == ServiceRow(3, 1, 4, 151, 45, 11)
+    # 歸戶: p6 is one man in the total, whichever teams he served in.
+    deduped = service_rows(unit="A000", period=period, dedupe=True)
+    assert deduped[-1] == ("A000", "total", ServiceRow(2, 1, 4, 151, 45, 11))
+    # June 2024 alone: he is in A111's figures though no longer a member.
+    june = service_rows(unit="A111", period=(D(2024, 6, 1), D(2024, 6, 30)))
+    assert june[0] == ("A111", "team", ServiceRow(1, 0, 1, 30, 0, 2))
 
 
 def test_the_other_county_is_not_mixed_in(data: ReportData) -> None:

@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import Personas
+from tests.imports.conftest import HOURS_HEADER, csv_bytes
 from tests.reports.conftest import ReportData
+from vsis.imports.services import import_file
 
 
 class Captured:
@@ -119,6 +121,49 @@ def test_service_json_to_stdout(data: ReportData, out: Captured) -> None:
         "--dedupe",
     )
     assert deduped["rows"][-1]["volunteers"] == 3
+
+
+def test_hours_from_start_and_end_times_reach_the_json(
+    data: ReportData, out: Captured
+) -> None:
+    """Records imported with 起時/迄時 and no 服務時數 count the time between."""
+    p1, p3 = data.people["p1"], data.people["p3"]
+    rows = [
+        HOURS_HEADER,
+        # 甲 (男): 1.5 h typed inside a two-hour span, then 59 minutes by times.
+        [p1.national_id, "甲", "A111", "114/03/01", "10:00", "12:00", "1.5", "0"],
+        [p1.national_id, "甲", "A111", "2025-03-31", "08:00", "08:59", "", "1"],
+        # 丙 (女): 155 and 1 minutes by times.
+        [p3.national_id, "丙", "A111", "1140303", "09:10", "11:45", "", "2"],
+        [p3.national_id, "丙", "A111", "114/3/4", "13:00", "13:01", "", ""],
+    ]
+    outcome = import_file(
+        actor=None, kind="hours", filename="服務紀錄.csv", data=csv_bytes(rows)
+    )
+    assert outcome.ok, [str(error) for error in outcome.errors]
+
+    document = run_json(
+        out, "service", "--unit", "A111", "--from", "114/03/01", "--to", "114/03/31"
+    )
+    team = document["rows"][0]
+    assert team["code"] == "A111"
+    # 男 90 + 59 = 149 min, 女 155 + 1 = 156 min, 305 min for two people.
+    assert (team["minutes_male"], team["minutes_female"], team["minutes"]) == (
+        149,
+        156,
+        305,
+    )
+    assert (team["hours_male"], team["hours_female"], team["hours"]) == (
+        2.483333,
+        2.6,
+        5.083333,
+    )
+    assert (team["volunteers"], team["attendances"], team["persons_served"]) == (
+        2,
+        4,
+        3,
+    )
+    assert team["hours_per_volunteer"] == 2.54  # 5.0833… ÷ 2
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])

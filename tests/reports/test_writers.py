@@ -3,9 +3,11 @@
 import datetime as dt
 import json
 import re
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -25,6 +27,7 @@ from vsis.reports.writers.xlsx import XlsxWriter
 AGE = {"unit": "A000", "as_of": "2024-12-31", "dedupe": True}
 SERVICE = {"unit": "A000", "from": "2024-01-01", "to": "2024-12-31"}
 FIRST_DATA = 6  # title, period, conditions, time made, two header rows
+TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
 
 def sheet(path: Path, index: int = 0) -> list[list[Any]]:
@@ -153,6 +156,20 @@ def test_ods_prints_like_the_xlsx(age_files: dict[str, Path]) -> None:
     assert repeated is not None
     assert repeated.group(1).count("<table:table-row") == 2
     assert "單位代碼" in repeated.group(1) and "小計" in repeated.group(1)
+
+
+def test_every_ods_row_holds_a_cell(
+    age_files: dict[str, Path], service_files: dict[str, Path]
+) -> None:
+    # ODF's schema: a table-row has one or more cells; an empty one (the gap
+    # above the footnote) makes the file invalid for strict readers.
+    # Rows: the head, 8 report rows, a gap, 說明, then 4 or 5 footnotes.
+    for path, footnotes in ((age_files["ods"], 4), (service_files["ods"], 5)):
+        with zipfile.ZipFile(path) as package:
+            root = ElementTree.fromstring(package.read("content.xml"))
+        rows = root.findall(f".//{{{TABLE_NS}}}table-row")
+        assert len(rows) == FIRST_DATA + 8 + 1 + 1 + footnotes
+        assert min(len(row) for row in rows) >= 1
 
 
 def test_service_sheet_reads_back(service_files: dict[str, Path]) -> None:
@@ -369,6 +386,43 @@ def test_many_rows_stream_through_both_sheet_writers(tmp_path: Path) -> None:
         assert len(rows) == count
         assert rows[-1][:2] == ["T04999", "第4999隊 <&>"]
         assert sum(r[-1] for r in rows) == sum(i % 7 * 7 + 7 for i in range(count))
+
+
+def _peak_bytes_writing(rows: int, folder: Path) -> int:
+    """Peak Python allocation while both sheet writers take `rows` rows."""
+    spec = AgeReport(
+        AgeParams(unit="X", as_of=dt.date(2024, 12, 31)),
+        UnitRef("X", "大單位"),
+        generated_at=dt.datetime(2024, 12, 31, 9, 0),
+    )
+    chart = Chart("pyramid", "圖", BRACKET_LABELS, (Series("男", (1,) * 7),), "人")
+    folder.mkdir()
+    tracemalloc.start()
+    try:
+        writers = [
+            XlsxWriter(spec, folder / "a.xlsx"),
+            OdsWriter(spec, folder / "a.ods"),
+        ]
+        tracemalloc.reset_peak()
+        for index in range(rows):
+            figures = AgeRow(male=[index] * 7, female=[index + 1] * 7)
+            row = ReportRow(f"T{index:05d}", f"第{index}隊", "team", 1, figures)
+            for writer in writers:
+                writer.write_row(row)
+        for writer in writers:
+            writer.close(chart)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_sheet_writers_hold_no_rows(tmp_path: Path) -> None:
+    # Ten times the rows, the same memory (about 1 MB, give or take 0.1 MB):
+    # each row goes to disk as it comes. A writer keeping its rows, as odfdo
+    # would, adds some 0.7 KB a row, 1.2 MB here.
+    few = _peak_bytes_writing(200, tmp_path / "few")
+    many = _peak_bytes_writing(2000, tmp_path / "many")
+    assert many - few < 500_000
 
 
 def test_xlsx_writer_uses_constant_memory(tmp_path: Path) -> None:

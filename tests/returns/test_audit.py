@@ -126,17 +126,38 @@ def test_the_history_page_shows_old_and_new_values_and_reasons(
     assert "第 1 次提交之凍結副本" in text and "12.5" in text
 
 
-def test_the_history_shows_fields_in_words(
-    client: Client, crowd: Crowd, personas: Personas
-) -> None:
+def submit_hospital_as_it_is(crowd: Crowd, personas: Personas) -> None:
     clerk = personas.unit_clerk
     ret = fill_return(
         create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk
     )
     submit_return(ret, actor=clerk)
-    client.force_login(clerk)
+
+
+def test_the_history_shows_fields_in_words(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    submit_hospital_as_it_is(crowd, personas)
+    client.force_login(personas.unit_clerk)
     body = client.get(f"/returns/A110/{YEAR}/history/").content.decode()
     assert "狀態：N 無動作 → W 產製中" in body
     assert "統計期間：— → 113/01/01～113/12/31" in body
     assert "表別：— → 直轄市、縣(市)推展志願服務志工人數及服務成果統計表" in body
     assert "提交次數：— → 第 1 次" in body
+
+
+def test_the_frozen_copy_shows_the_age_subtotals_and_totals(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    submit_hospital_as_it_is(crowd, personas)
+    client.force_login(personas.county_clerk)
+    body = client.get(f"/returns/A110/{YEAR}/submissions/1/").content.decode()
+    # A110: 男 64 (55-64); 女 34 (30-49) and 70 (65 以上).
+    assert (
+        '<th scope="row">30-49歲</th><td class="num">0</td>'
+        '<td class="num">1</td><td class="num">1</td>'
+    ) in body
+    assert (
+        '<tr><th>合計</th><td class="num">1</td><td class="num">2</td>'
+        '<td class="num">3</td></tr>'
+    ) in body

@@ -273,3 +273,66 @@ def test_the_backlog_is_for_past_years_and_editors_only(
     refused = client.post("/returns/board/backlog/", {"year": "112", "confirm": "1"})
     assert refused.status_code == 403
     assert not AnnualReturn.objects.exists()
+
+
+def test_a_year_out_of_range_is_named_and_the_default_year_shown(
+    client: Client, filed: Crowd, personas: Personas
+) -> None:
+    from django.utils import timezone
+
+    last_year = timezone.localdate().year - 1 - 1911
+    client.force_login(personas.county_clerk)
+    for typed in ("0000", "1", "9999"):
+        body = client.get("/returns/board/", {"year": typed}).content.decode()
+        assert "年度須介於 90年度 與" in body, typed
+        assert f"{last_year}年度：應填報單位" in body
+
+
+@pytest.mark.parametrize(
+    "ids", [["99999999999999999999999"], ["-1"], ["1.5"], ["１"], [""]]
+)
+def test_tampered_ids_are_not_found(
+    client: Client, filed: Crowd, personas: Personas, ids: list[str]
+) -> None:
+    client.force_login(personas.county_clerk)
+    response = client.post("/returns/board/unlock/", {"ids": ids, "reason": "x"})
+    assert response.status_code == 404
+    assert filed.wide.tree.hospital.annual_returns.get().status == "Y"
+
+
+def test_an_unlocked_row_says_by_whom_and_the_reason_is_required(
+    client: Client, filed: Crowd, personas: Personas
+) -> None:
+    hospital = filed.wide.tree.hospital.annual_returns.get()
+    unlock_return(hospital, actor=personas.county_clerk, reason="經費請補填")
+    hospital.refresh_from_db()
+    client.force_login(personas.county_clerk)
+    body = client.get("/returns/board/", {"year": "113"}).content.decode()
+    row = re.search(r'<tr data-unit="A110">.*?</tr>', body, re.S)
+    assert row is not None
+    assert "W 產製中<br>" in row.group(0)
+    local = timezone_label(hospital.unlocked_at)
+    assert f"{local} 由 county_clerk 解除鎖定" in row.group(0)
+    assert "<th>最後提交</th>" in body
+    assert '<textarea name="reason" rows="2" cols="60" required>' in body
+
+
+def timezone_label(value: dt.datetime) -> str:
+    from django.utils import timezone
+
+    local = timezone.localtime(value)
+    return f"{local.year - 1911}/{local:%m/%d %H:%M}"
+
+
+def test_the_backlog_never_reaches_before_the_act(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    from vsis.returns.models import AnnualReturn
+
+    client.force_login(personas.county_clerk)
+    for typed in ("1", "89", "2000"):  # 1912, 2000, 2000
+        body = client.post(
+            "/returns/board/backlog/", {"year": typed, "confirm": "1"}, follow=True
+        ).content.decode()
+        assert "年度須介於 90年度 與" in body
+    assert not AnnualReturn.objects.exists()

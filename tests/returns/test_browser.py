@@ -39,6 +39,13 @@ def test_create_fill_edit_save_submit_then_unlock_from_the_board(
     assert page.input_value("#v_funding") == "12000"
     page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
 
+    # Pressed again, the auto-fill leaves the two hand edits alone.
+    page.click("button:has-text('【自動帶入最新統計數字】')")
+    page.wait_for_selector("text=手動修改的 2 格保留原值")
+    assert page.input_value("#v_persons_served") == "10"
+    assert page.input_value("#v_funding") == "12000"
+    assert page.input_value("#v_volunteers") == "3"
+
     page.click("button:has-text('【提交】')")
     page.wait_for_selector("[data-testid=locked]")
     assert "Y 已提交" in page.inner_text("[data-testid=status]")

@@ -113,6 +113,16 @@ def test_a_change_over_half_is_a_warning() -> None:
     assert trend_warnings(now, None, YEAR) == []
 
 
+def test_every_result_cell_is_compared_with_last_year() -> None:
+    before, now = consistent(), consistent()
+    before["unit_count"], now["unit_count"] = Decimal(4), Decimal(7)  # +75 %
+    before["funding"], now["funding"] = Decimal(10000), Decimal(4000)  # -60 %
+    assert trend_warnings(now, before, YEAR) == [
+        "運用單位數：113年度 7 較 112年度 4 增加 75.0%（超過 50%）",
+        "經費（元）：113年度 4,000 較 112年度 10,000 減少 60.0%（超過 50%）",
+    ]
+
+
 def test_warnings_must_be_confirmed_before_submitting(
     crowd: Crowd, personas: Personas
 ) -> None:

@@ -109,6 +109,12 @@ def test_status_json_counts_and_rows(crowd: Crowd, personas: Personas) -> None:
         (base("create", unit="A111"), "志工隊，不需填報"),
         (["show", "--unit", "A110", "--year", "一一三"], "年度請填民國年"),
         ([*base("create"), "--from", "113/02/30"], "不存在的日期"),
+        (["status", "--unit", "A000", "--year", "0000"], "年度須介於 90年度 與"),
+        (["show", "--unit", "A110", "--year", "2000"], "收到西元 2000 年"),
+        (
+            ["backlog", "--unit", "A000", "--year", "1", "--user", "county_clerk"],
+            "收到西元 1912 年",
+        ),
     ],
 )
 def test_refusals_are_chinese_and_change_nothing(

@@ -2,15 +2,19 @@
 status board, in xlsx and ods, numbers as numbers, edited cells listed."""
 
 import io
+import re
+import zipfile
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
+from odfdo import Document
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import Personas
 from tests.returns.conftest import YEAR, Crowd
+from vsis.returns.exports import EDIT_COLOUR
 from vsis.returns.services import (
     create_return,
     fill_return,
@@ -137,3 +141,72 @@ def test_an_unknown_format_is_not_found(
     client.force_login(personas.unit_clerk)
     assert client.get(f"/returns/A110/{YEAR}/export.pdf").status_code == 404
     assert client.get("/returns/board/export.csv").status_code == 404
+
+
+@FORMATS
+def test_the_board_export_says_who_unlocked_and_why(
+    client: Client, crowd: Crowd, personas: Personas, fmt: str
+) -> None:
+    from vsis.returns.services import unlock_return
+
+    clerk = personas.unit_clerk
+    ret = fill_return(
+        create_return(crowd.wide.tree.hospital, YEAR, actor=clerk), actor=clerk
+    )
+    submit_return(ret, actor=clerk)
+    unlock_return(ret, actor=personas.county_clerk, reason="經費請補填")
+    client.force_login(personas.county_clerk)
+    board = rows(
+        read(client.get(f"/returns/board/export.{fmt}", {"year": "113"})), "填報狀態"
+    )
+    assert board[3][7:] == ["最後提交時間", "最後提交者", "提交後異動", "最後解除鎖定"]
+    hospital = next(row for row in board[4:] if row[0] == "A110")
+    assert hospital[4] == "W 產製中" and hospital[8] == "hospital_clerk"
+    assert hospital[10].endswith(" county_clerk：經費請補填")
+    county = next(row for row in board[4:] if row[0] == "A000")
+    assert county[10] == ""
+
+
+def shaded_cells(data: bytes, fmt: str, sheet: int) -> set[tuple[int, int]]:
+    """(column, row) of the cells with the orange hand-edit fill, from 0."""
+    if fmt == "ods":
+        document = Document(io.BytesIO(data))
+        styles = {
+            style.name
+            for style in document.get_styles(family="table-cell")
+            if EDIT_COLOUR.lower() in style.serialize().lower()
+        }
+        table = document.body.get_tables()[sheet]
+        return {
+            (x, y)
+            for y, row in enumerate(table.traverse())
+            for x, cell in enumerate(row.traverse())
+            if cell.style in styles
+        }
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        styles = book.read("xl/styles.xml").decode()
+        cells = book.read(f"xl/worksheets/sheet{sheet + 1}.xml").decode()
+    fills = re.findall(r"<fill>.*?</fill>", styles.split("<fills")[1])
+    orange = {str(i) for i, fill in enumerate(fills) if EDIT_COLOUR[1:] in fill}
+    xfs = re.findall(r'<xf [^>]*fillId="(\d+)"', styles.split("<cellXfs")[1])
+    shaded = {str(i) for i, fill_id in enumerate(xfs) if fill_id in orange}
+    # The sheets are narrower than 26 columns: one letter each.
+    return {
+        (ord(column) - ord("A"), int(row) - 1)
+        for column, row, style in re.findall(r'<c r="([A-Z])(\d+)" s="(\d+)"', cells)
+        if style in shaded
+    }
+
+
+@FORMATS
+def test_only_the_hand_edited_cells_are_shaded(
+    client: Client, edited: None, personas: Personas, fmt: str
+) -> None:
+    client.force_login(personas.county_clerk)
+    response = client.get(f"/returns/A110/{YEAR}/export.{fmt}")
+    data = b"".join(response.streaming_content)
+    # 成果: 服務人次 (column H of the figures' row 6) and its line in the list
+    # of edits below (row 10, column B); nothing on 年齡, where the one typed
+    # value equalled the computed one.
+    assert shaded_cells(data, fmt, 0) == {(7, 5), (1, 9)}
+    assert shaded_cells(data, fmt, 1) == set()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import Personas
 from tests.returns.conftest import YEAR, Crowd, reload
@@ -65,9 +66,14 @@ def test_a_viewer_sees_but_cannot_change(
     assert "【提交】" not in page and 'name="v_funding"' not in page
     response = client.post(URL, {"action": "save", "v_funding": "1", "o_funding": "0"})
     assert response.status_code == 403
+    # The refusal says why, in the site's own page (not Django's English one).
+    assert "您的帳號為檢視者，只能查看統計表" in response.content.decode()
     create = client.post("/returns/", {"unit_code": "A120", "year": "113"})
     assert create.status_code == 403
     assert reload(draft).entered == {}
+    missing = client.get("/returns/B110/2024/")  # another county: "not there"
+    assert missing.status_code == 404
+    assert "查無此頁面或資料，或不在您的權限範圍內" in missing.content.decode()
 
 
 def test_a_team_has_no_return_page(
@@ -193,14 +199,22 @@ def test_warnings_are_confirmed_on_the_page(
     assert AnnualReturn.objects.get(unit__code="A100").status == ReturnStatus.SUBMITTED
 
 
-def test_two_people_saving_the_same_draft(
-    client: Client, draft: AnnualReturn, personas: Personas
-) -> None:
+def two_tabs(
+    personas: Personas,
+) -> tuple[Client, Client, dict[str, str], dict[str, str]]:
+    """The hospital's clerk and the county's clerk, each with the form open."""
     first, second = Client(), Client()
     first.force_login(personas.unit_clerk)
     second.force_login(personas.county_clerk)
     mine = form_fields(first.get(URL).content.decode())
     theirs = form_fields(second.get(URL).content.decode())
+    return first, second, mine, theirs
+
+
+def test_two_people_saving_the_same_draft(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    first, second, mine, theirs = two_tabs(personas)
     mine.update({"v_funding": "1000", "action": "save"})
     assert first.post(URL, mine).status_code == 302
     theirs.update({"v_persons_served": "30", "v_awarded": "2", "action": "save"})
@@ -317,3 +331,121 @@ def test_an_upper_unit_creates_a_missing_return_from_its_page(
     assert (
         'name="unit_code"' not in client.get(f"/returns/A120/{YEAR}/").content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/returns/A110/0/",
+        "/returns/A110/2000/",  # before 志願服務法 (2001): no return exists
+        "/returns/A110/99999/",
+        "/returns/A110/99999999999999999999999/",
+        "/returns/A110/0/history/",
+        "/returns/A110/99999/submissions/1/",
+        "/returns/A110/99999999999999999999999/export.xlsx",
+    ],
+)
+def test_a_year_no_return_can_have_is_not_found(
+    client: Client, draft: AnnualReturn, personas: Personas, url: str
+) -> None:
+    client.force_login(personas.unit_clerk)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "save"}).status_code in (404, 405)
+
+
+def test_years_typed_out_of_range_are_refused_in_words(
+    client: Client, crowd: Crowd, personas: Personas
+) -> None:
+    this_year = timezone.localdate().year - 1911
+    client.force_login(personas.county_clerk)
+    for typed, received in (("0", 1911), ("1", 1912), ("2000", 2000)):
+        body = client.post(
+            "/returns/", {"unit_code": "A110", "year": typed}
+        ).content.decode()
+        assert f"年度須介於 90年度 與 {this_year}年度 之間" in body
+        assert f"收到西元 {received} 年" in body
+    assert not AnnualReturn.objects.exists()
+
+
+def test_a_locked_return_is_shown_without_editable_cells(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    from vsis.returns.services import save_return
+
+    clerk = personas.unit_clerk
+    save_return(draft, {"funding": Decimal(800)}, actor=clerk)
+    submit_return(draft, actor=clerk)
+    client.force_login(personas.county_clerk)
+    body = client.get(URL).content.decode()
+    shaded = re.findall(r'<td class="num editable[^"]*">\s*<span id="v_(\w+)"', body)
+    assert shaded == ["funding"]  # orange only where a hand edit is
+    assert "本表已鎖定，不能修改" in body and "橙色為可修改的儲存格" not in body
+    assert 'name="v_funding"' not in body
+
+
+def test_the_stale_page_shows_the_colleagues_value_beside_yours(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    first, second, mine, theirs = two_tabs(personas)
+    mine.update({"v_funding": "15000", "action": "save"})
+    first.post(URL, mine)
+    theirs.update({"v_funding": "9999", "action": "save"})
+    body = second.post(URL, theirs).content.decode()
+    assert re.search(
+        r'data-testid="pending-funding">目前存檔值：15000；您的輸入：9999<', body
+    )
+    assert reload(draft).entered == {"funding": "15000"}
+
+
+def test_failed_checks_outline_their_cells_before_a_submission(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    from vsis.returns.services import save_return
+
+    save_return(draft, {"volunteers": Decimal(4)}, actor=personas.unit_clerk)
+    client.force_login(personas.unit_clerk)
+    body = client.get(URL).content.decode()
+    assert "提交前須修正（目前數字）" in body
+    outlined = re.findall(r'problem">\s*<input id="v_(\w+)"', body)
+    # 男 1 + 女 2 = 3 against 合計 4; the age grid's 3 against 4.
+    assert set(outlined) == {
+        "volunteers_male",
+        "volunteers_female",
+        "volunteers",
+        *(f"age_{sex}_{i}" for sex in ("male", "female") for i in range(7)),
+    }
+
+
+def test_a_refused_submit_says_saved_only_when_something_was(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    from vsis.returns.services import save_return
+
+    save_return(draft, {"volunteers": Decimal(4)}, actor=personas.unit_clerk)
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    fields["action"] = "submit"
+    body = client.post(URL, fields).content.decode()
+    assert "提交未成功：以下檢核未通過<" in body
+    fields = form_fields(body)
+    fields.update({"action": "submit", "v_funding": "10"})
+    body = client.post(URL, fields).content.decode()
+    assert "提交未成功：以下檢核未通過（您的修改已暫時存檔）" in body
+    assert reload(draft).entered == {"volunteers": "4", "funding": "10"}
+
+
+def test_saving_with_nothing_typed_writes_nothing(
+    client: Client, draft: AnnualReturn, personas: Personas
+) -> None:
+    from vsis.audit.models import AuditEntry
+
+    first, second, mine, theirs = two_tabs(personas)
+    mine.update({"v_funding": "500", "action": "save"})
+    first.post(URL, mine)
+    version, rows = reload(draft).version, AuditEntry.objects.count()
+    theirs["action"] = "save"  # an older page, nothing typed in it
+    response = second.post(URL, theirs, follow=True)
+    assert response.status_code == 200
+    assert "沒有修改的儲存格，未存檔" in response.content.decode()
+    assert (reload(draft).version, AuditEntry.objects.count()) == (version, rows)
+    assert reload(draft).saved_by == personas.unit_clerk

@@ -100,9 +100,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
-# Reports may read from a replica; see docs/decisions/ on scaling out.
+# Reports may read from a replica (docs/decisions/0009-scaling-out.md). In tests
+# the alias mirrors the default database, so the test data is what it reads.
 if replica_url := env_str("REPORTS_DATABASE_URL", ""):
     DATABASES["reports"] = dj_database_url.parse(replica_url)
+    DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "units.User"
@@ -132,19 +134,26 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
+# The queue every job goes to; deployments sharing one Redis name their own.
+VSIS_TASK_QUEUE = env_str("VSIS_TASK_QUEUE", "default")
 _TASK_BACKENDS = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
     "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
     "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
-    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend"},
 }
 _task_backend = env_str("VSIS_TASK_BACKEND", "database")
 if _task_backend not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"VSIS_TASK_BACKEND must be one of {sorted(_TASK_BACKENDS)}"
     )
-TASKS = {"default": _TASK_BACKENDS[_task_backend]}
-RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+TASKS = {"default": {**_TASK_BACKENDS[_task_backend], "QUEUES": [VSIS_TASK_QUEUE]}}
+if _task_backend == "rq":
+    # Optional: `pip install 'vsis[rq]'`; workers are `vsis rq_worker`.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+# django-rq looks up its connection under "default" whatever the queue's name.
+_redis = {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}
+RQ_QUEUES = {"default": _redis, VSIS_TASK_QUEUE: _redis}
 
 # Report and import jobs (see vsis.jobs).
 VSIS_JOB_FILE_DAYS = env_int("VSIS_JOB_FILE_DAYS", 7)

@@ -18,6 +18,9 @@ from vsis.jobs.services import jobs_visible_to
 
 PAGE_SIZE = 50
 POLL_SECONDS = 2
+# Job ids are 64-bit: a larger number in `watch` cannot be a job, and SQLite
+# raises OverflowError rather than matching nothing.
+LARGEST_ID = 2**63 - 1
 
 
 @dataclass
@@ -104,7 +107,7 @@ def parse_watched(value: str) -> list[int]:
     ids = []
     for part in value.split(",")[:200]:
         part = part.strip()
-        if part.isdigit():
+        if part.isascii() and part.isdigit() and int(part) <= LARGEST_ID:
             ids.append(int(part))
     return ids
 

@@ -1,4 +1,4 @@
-"""The sweeper and the expiry cleanup, run by every `vsis worker` and by cron.
+"""The sweeper and the expiry cleanup, run by every worker and by cron.
 
 Both are safe to run from several processes at once: each change is an UPDATE
 filtered on the state the job was found in, so only one sweeper wins a job.
@@ -6,13 +6,15 @@ filtered on the state the job was found in, so only one sweeper wins a job.
 
 import datetime as dt
 import logging
+import threading
 import uuid
+from argparse import ArgumentParser
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task_backends
@@ -288,3 +290,56 @@ def run_maintenance(
 ) -> tuple[SweepReport, CleanupReport]:
     """One round of both, as each worker does every few seconds."""
     return sweep_stale_jobs(now=now), expire_job_files(now=now)
+
+
+def default_interval() -> float:
+    """Seconds between rounds: often enough that a dead job is found soon after
+    it turns stale, never busier than every 5 s nor idler than every minute."""
+    return float(max(5, min(60, settings.VSIS_JOB_STALE_SECONDS // 4)))
+
+
+def run_maintenance_safely() -> None:
+    """One round that logs its failure instead of raising it."""
+    try:
+        run_maintenance()
+    except DatabaseError:
+        # A locked or unreachable database now is no reason to stop working.
+        logger.warning("job maintenance failed; trying again later", exc_info=True)
+    except Exception:
+        logger.exception("job maintenance failed")
+
+
+class MaintenanceThread(threading.Thread):
+    """Runs a round every `interval` seconds beside a worker, until stopped."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="vsis-job-maintenance", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                run_maintenance_safely()
+        finally:
+            connections.close_all()
+
+
+def add_maintenance_argument(parser: ArgumentParser) -> None:
+    """A worker command's --maintenance-interval, read by start_maintenance."""
+    parser.add_argument(
+        "--maintenance-interval",
+        type=float,
+        default=None,
+        help="Seconds between sweeps and cleanups (default: from "
+        "VSIS_JOB_STALE_SECONDS, 5-60; 0 turns them off)",
+    )
+
+
+def start_maintenance(interval: float | None) -> None:
+    """A worker's start: one round now, then a thread (an interval of 0: none)."""
+    if interval is None:
+        interval = default_interval()
+    if interval > 0:
+        run_maintenance_safely()
+        MaintenanceThread(interval).start()

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django_tasks import TaskContext, task
 
 from vsis.jobs.models import Job, JobStatus
@@ -10,7 +11,7 @@ from vsis.jobs.runner import execute_job
 logger = logging.getLogger(__name__)
 
 
-@task(takes_context=True)
+@task(takes_context=True, queue_name=settings.VSIS_TASK_QUEUE)
 def run_job(context: TaskContext, job_id: int) -> str:
     """Run job `job_id` (see vsis.jobs.runner.execute_job)."""
     return execute_job(job_id, task_id=str(context.task_result.id))

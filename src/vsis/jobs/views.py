@@ -17,7 +17,10 @@ from vsis.jobs.services import JobStateError, cancel_job, get_job_for, open_job_
 
 def _limit(request: HttpRequest) -> int | None:
     value = request.GET.get("limit", "")
-    return min(int(value), 50) if value.isdigit() and int(value) > 0 else None
+    # isdigit() alone admits "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or int(value) == 0:
+        return None
+    return min(int(value), 50)
 
 
 @login_required

@@ -165,7 +165,7 @@ def board_sheets(
 ) -> list[Sheet]:
     from vsis.returns.services import user_label, when_label
 
-    sheet = Sheet("填報狀態", widths=[12, 28, 20, 12, 10, 18, 18, 18, 18, 36])
+    sheet = Sheet("填報狀態", widths=[12, 28, 20, 12, 10, 18, 18, 18, 18, 36, 48])
     condition = f"　單位名稱含「{query}」" if query else ""
     sheet.add(f"填報狀態查詢　{format_roc_year(year)}{condition}", bold=True)
     total = counts["total"]
@@ -183,9 +183,10 @@ def board_sheets(
         "狀態",
         "最後存檔時間",
         "最後存檔者",
-        "提交時間",
-        "提交者",
+        "最後提交時間",
+        "最後提交者",
         "提交後異動",
+        "最後解除鎖定",
         bold=True,
     )
     for row in rows:
@@ -203,8 +204,18 @@ def board_sheets(
             when_label(ret.submitted_at) if ret else "",
             user_label(ret.submitted_by) if ret and ret.submitted_by_id else "",
             row.change.text if row.change else "",
+            _unlock_text(ret) if ret and ret.unlocked_at else "",
         )
     return [sheet]
+
+
+def _unlock_text(ret: AnnualReturn) -> str:
+    from vsis.returns.services import user_label, when_label
+
+    return (
+        f"{when_label(ret.unlocked_at)} {user_label(ret.unlocked_by)}"
+        f"：{ret.unlock_reason}"
+    )
 
 
 def snapshot_of_return(ret: AnnualReturn) -> ReturnSnapshot:

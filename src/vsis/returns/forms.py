@@ -10,7 +10,9 @@ from decimal import Decimal
 from django import forms
 
 from vsis.core.rocdate import DateParseError, gregorian_year, parse_date
+from vsis.returns.errors import BadInput
 from vsis.returns.items import ALL_KEYS, ITEMS, CellError, parse_input
+from vsis.returns.services import check_year
 
 
 def parse_year(text: str) -> int:
@@ -23,6 +25,16 @@ def parse_year(text: str) -> int:
         )
     year = int(cleaned)
     return year if len(cleaned) == 4 else gregorian_year(year)
+
+
+def parse_filing_year(text: str) -> int:
+    """parse_year, and a year a return can be filed for (services.check_year)."""
+    year = parse_year(text)
+    try:
+        check_year(year)
+    except BadInput as error:
+        raise forms.ValidationError(error.message) from None
+    return year
 
 
 def _date_or_none(text: str, label: str) -> dt.date | None:
@@ -50,7 +62,7 @@ class NewReturnForm(forms.Form):
     )
 
     def clean_year(self) -> int:
-        return parse_year(self.cleaned_data["year"])
+        return parse_filing_year(self.cleaned_data["year"])
 
     def clean_period_start(self) -> dt.date | None:
         return _date_or_none(self.cleaned_data.get("period_start", ""), "統計日期起")
@@ -65,7 +77,7 @@ class BoardForm(forms.Form):
 
     def clean_year(self) -> int | None:
         text = self.cleaned_data.get("year", "")
-        return parse_year(text) if text.strip() else None
+        return parse_filing_year(text) if text.strip() else None
 
 
 @dataclass

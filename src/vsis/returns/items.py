@@ -72,8 +72,9 @@ AGE_KEYS: tuple[str, ...] = tuple(item.key for item in AGE_ITEMS)
 ITEMS: dict[str, Item] = {item.key: item for item in RESULT_ITEMS + AGE_ITEMS}
 ALL_KEYS: tuple[str, ...] = RESULT_KEYS + AGE_KEYS
 
-# Items compared with the previous year before a submission (> 50 % warns).
-TREND_KEYS: tuple[str, ...] = tuple(k for k in RESULT_KEYS if k != "unit_count")
+# Items compared with the previous year before a submission (> 50 % warns):
+# every result cell, as decision 0008 says; a using unit's 運用單位數 is always 1.
+TREND_KEYS: tuple[str, ...] = RESULT_KEYS
 
 _MAX = Decimal(10) ** 13
 _MINUTES_PER_HOUR = Decimal(60)

@@ -58,7 +58,9 @@ from vsis.units.scope import is_in_scope
 
 logger = logging.getLogger(__name__)
 
-FIRST_YEAR = 1912  # 民國元年
+# 志願服務法 came into force in 2001: no return is filed for a year before it,
+# and a typo such as "1" for "114" must not reach back to 民國元年.
+FIRST_YEAR = 2001
 
 
 # --- messages --------------------------------------------------------------------
@@ -138,6 +140,8 @@ def default_period(year: int) -> tuple[dt.date, dt.date]:
 
 
 def check_year(year: int) -> None:
+    """Refuse (BadInput) a year no return can be filed for: before the Act or
+    after this year (Asia/Taipei)."""
     this_year = timezone.localdate().year
     if not FIRST_YEAR <= year <= this_year:
         raise BadInput(

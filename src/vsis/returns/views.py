@@ -25,6 +25,7 @@ from vsis.returns import exports
 from vsis.returns.checks import validation_problems
 from vsis.returns.consolidation import files_returns, form_for
 from vsis.returns.errors import (
+    BadInput,
     Invalid,
     NeedsConfirmation,
     NotPermitted,
@@ -36,7 +37,7 @@ from vsis.returns.forms import (
     BoardForm,
     CellInput,
     NewReturnForm,
-    parse_year,
+    parse_filing_year,
     read_cells,
 )
 from vsis.returns.items import (
@@ -63,6 +64,7 @@ from vsis.returns.queries import (
     status_counts,
 )
 from vsis.returns.services import (
+    check_year,
     create_return,
     fill_return,
     locked_message,
@@ -102,10 +104,16 @@ def _default_year() -> int:
     return timezone.localdate().year - 1
 
 
-def _filing_unit(request: HttpRequest, code: str) -> Unit:
+def _filing_unit(request: HttpRequest, code: str, year: int) -> Unit:
+    """The unit of a return page, or 404: outside the user's scope, a team, or
+    a year no return can exist for (the URL takes any number)."""
     unit = get_unit_in_scope(request.user, code=code)
     if not files_returns(unit):
         raise Http404("志工隊不需填報統計表")
+    try:
+        check_year(year)
+    except BadInput as error:
+        raise Http404(error.message) from None
     return unit
 
 
@@ -221,6 +229,14 @@ def _render_return(
     status: int = 200,
 ) -> HttpResponse:
     user: Any = request.user
+    values = ret.values() if ret else None
+    # A filled draft shows what would stop a submission before it is tried,
+    # outlining the same cells as a refused submission does.
+    problem_note = bool(
+        ret and problems is None and ret.filled_at and not ret.is_locked
+    )
+    if problem_note and values is not None:
+        problems = validation_problems(values)
     problem_keys = {key for p in problems or [] for key in p.keys}
     results = [
         _cell(ret, item, cells, problem_keys, bool(stale)) for item in RESULT_ITEMS
@@ -235,7 +251,6 @@ def _render_return(
         )
         subtotal = ret.value(male.key) + ret.value(female.key) if ret else Decimal(0)
         ages.append({"label": label, "cells": [male, female], "subtotal": subtotal})
-    values = ret.values() if ret else None
     counts, current = child_statuses(unit, year)
     editable = bool(ret and not ret.is_locked and user.can_edit)
     can_unlock = bool(
@@ -244,11 +259,6 @@ def _render_return(
         and user.can_edit
         and (user.is_superuser or user.unit_id != unit.pk)
     )
-    if ret and problems is None and ret.filled_at and not ret.is_locked:
-        problems = validation_problems(values) if values else []
-        problem_note = True
-    else:
-        problem_note = False
     context = {
         "unit": unit,
         "year": year,
@@ -321,7 +331,7 @@ def _children(
 @login_required
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    unit = _filing_unit(request, code)
+    unit = _filing_unit(request, code, year)
     ret = find_return(unit, year)
     if request.method == "GET":
         return _render_return(request, unit, year, ret)
@@ -339,18 +349,25 @@ def _act(
     """暫時存檔, 自動帶入 and 提交 from the one form: touched cells are saved first."""
     user: Any = request.user
     action = request.POST.get("action", "save")
+    if action not in ("save", "fill", "submit"):
+        action = "save"  # a tampered button: do no more than save
     cells = read_cells(request.POST)
     if cells.errors or cells.period_error:
         messages.error(
             request, "有儲存格無法存檔，請修正標示的欄位；本次未存檔任何資料"
         )
         return _render_return(request, unit, year, ret, cells=cells, status=200)
+    if action == "save" and not (cells.values or cells.period):
+        # Nothing typed: no write, no audit row, and no "changed by someone
+        # else" refusal for a page that had nothing to lose.
+        messages.info(request, "沒有修改的儲存格，未存檔")
+        return redirect(_detail_url(unit, year))
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = None
     try:
-        if cells.values or cells.period or action == "save":
+        if cells.values or cells.period:
             ret = save_return(
                 ret,
                 cells.values,
@@ -384,7 +401,8 @@ def _act(
             request, unit, year, latest, cells=cells, stale=error.message, status=409
         )
     except Invalid as error:
-        messages.error(request, "提交未成功：以下檢核未通過（已暫時存檔）")
+        saved = "（您的修改已暫時存檔）" if cells.values or cells.period else ""
+        messages.error(request, f"提交未成功：以下檢核未通過{saved}")
         return _render_return(
             request, unit, year, find_return(unit, year), problems=error.problems
         )
@@ -453,7 +471,7 @@ def _change_text(key: str, change: dict[str, Any]) -> dict[str, str]:
 @login_required
 @require_GET
 def history(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    unit = _filing_unit(request, code)
+    unit = _filing_unit(request, code, year)
     ret = _return_or_404(unit, year)
     entries = (
         AuditEntry.objects.filter(
@@ -493,7 +511,7 @@ def history(request: HttpRequest, code: str, year: int) -> HttpResponse:
 @login_required
 @require_GET
 def submission(request: HttpRequest, code: str, year: int, number: int) -> HttpResponse:
-    unit = _filing_unit(request, code)
+    unit = _filing_unit(request, code, year)
     ret = _return_or_404(unit, year)
     try:
         sub = ret.submissions.select_related("submitted_by").get(number=number)
@@ -517,6 +535,8 @@ def submission(request: HttpRequest, code: str, year: int, number: int) -> HttpR
             "female": snap.values[age_key("female", i)],
             "male_edited": age_key("male", i) in snap.edited,
             "female_edited": age_key("female", i) in snap.edited,
+            "subtotal": snap.values[age_key("male", i)]
+            + snap.values[age_key("female", i)],
         }
         for i, label in enumerate(BRACKET_LABELS)
     ]
@@ -532,6 +552,7 @@ def submission(request: HttpRequest, code: str, year: int, number: int) -> HttpR
             "title": form_title(sub.form),
             "results": results,
             "ages": ages,
+            "age_totals": _age_totals(snap.values),
             "when": when_label(sub.submitted_at),
             "who": user_label(sub.submitted_by),
         },
@@ -553,7 +574,7 @@ def _stream(sheets: list[exports.Sheet], fmt: str, filename: str) -> FileRespons
 @login_required
 @require_GET
 def export(request: HttpRequest, code: str, year: int, fmt: str) -> FileResponse:
-    unit = _filing_unit(request, code)
+    unit = _filing_unit(request, code, year)
     ret = _return_or_404(unit, year)
     number = request.GET.get("submission")
     if number:
@@ -651,10 +672,11 @@ def unlock(request: HttpRequest) -> HttpResponse:
     if not reason.strip():
         messages.error(request, "請填寫解除鎖定的原因；本次未解除任何統計表")
         return redirect(target)
-    try:
-        wanted = [int(i) for i in ids]
-    except ValueError:
-        raise Http404("查無此統計表") from None
+    # Ids come from checkboxes; anything else was typed by hand. Past 18 digits
+    # the database cannot compare the number at all (an error, not "none").
+    if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
+        raise Http404("查無此統計表")
+    wanted = [int(i) for i in ids]
     returns = list(
         AnnualReturn.objects.filter(
             pk__in=wanted, unit__in=units_in_scope(user)
@@ -680,7 +702,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
     the user's unit for a past year (turning the workflow on for old years)."""
     user: Any = request.user
     try:
-        year = parse_year(request.POST.get("year", ""))
+        year = parse_filing_year(request.POST.get("year", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("returns:board")

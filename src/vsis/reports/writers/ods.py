@@ -212,7 +212,7 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
     marker = Row()
     marker.append(Cell(PLACEHOLDER))
     table.append(marker)
-    table.append(Row())
+    table.append(Row(width=1))  # a gap; ODF wants at least one cell in a row
     table.append(_wide_row("說明：", "ceNote", width))
     for number, note in enumerate(spec.footnotes(), start=1):
         table.append(_wide_row(f"{number}. {note}", "ceNote", width))

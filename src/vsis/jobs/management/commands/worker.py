@@ -6,49 +6,14 @@ runs workers needs no cron entry for crashed jobs or expired files. Several
 workers sweeping at once is safe (see vsis.jobs.maintenance).
 """
 
-import logging
 import os
-import threading
 from argparse import ArgumentParser
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from vsis.jobs.maintenance import run_maintenance
-
-logger = logging.getLogger(__name__)
-
-
-def default_interval() -> float:
-    # Often enough that a dead job is found soon after it turns stale.
-    return float(max(5, min(60, settings.VSIS_JOB_STALE_SECONDS // 4)))
-
-
-class Maintenance(threading.Thread):
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="vsis-job-maintenance", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(self.interval):
-                run_maintenance_safely()
-        finally:
-            connections.close_all()
-
-
-def run_maintenance_safely() -> None:
-    try:
-        run_maintenance()
-    except DatabaseError:
-        # A locked or unreachable database now is no reason to stop working.
-        logger.warning("job maintenance failed; trying again later", exc_info=True)
-    except Exception:
-        logger.exception("job maintenance failed")
+from vsis.jobs.maintenance import add_maintenance_argument, start_maintenance
 
 
 class Command(DbWorkerCommand):
@@ -56,25 +21,16 @@ class Command(DbWorkerCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--maintenance-interval",
-            type=float,
-            default=None,
-            help="Seconds between sweeps and cleanups (default: from "
-            "VSIS_JOB_STALE_SECONDS, 5-60; 0 turns them off)",
-        )
+        add_maintenance_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval = options.pop("maintenance_interval")
-        if interval is None:
-            interval = default_interval()
         reloader_parent = (
             options["reload"]
             and not options["batch"]
             and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         )
         # The autoreloader's parent only watches files; its child does the work.
-        if interval > 0 and not reloader_parent:
-            run_maintenance_safely()
-            Maintenance(interval).start()
+        if not reloader_parent:
+            start_maintenance(interval)
         super().handle(*args, **options)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from vsis.core.rocdate import DateParseError, format_roc_year, parse_date
 from vsis.returns.errors import Invalid, NeedsConfirmation, ReturnError
-from vsis.returns.forms import parse_year
+from vsis.returns.forms import parse_filing_year
 from vsis.returns.items import (
     ALL_KEYS,
     ITEMS,
@@ -102,7 +102,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
         try:
-            year = parse_year(options["year"])
+            year = parse_filing_year(options["year"])
         except forms.ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         actor = self._actor(options.get("user"), required=verb in CHANGES)
