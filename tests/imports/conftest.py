@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.management import base, execute_from_command_line
 from faker import Faker
 
 from vsis.core.national_id import generate_id
@@ -120,6 +121,22 @@ def xls_bytes(rows: Sequence[Row]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@pytest.fixture
+def keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_from_argv closes every connection when it ends, which would end the
+    test's transaction on PostgreSQL."""
+    monkeypatch.setattr(base.connections, "close_all", lambda: None)
+
+
+def run_vsis(*argv: str) -> int:
+    """Run `vsis ARGV` as the console script does; its exit code."""
+    try:
+        execute_from_command_line(["vsis", *argv])
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    return 0
 
 
 BUILDERS = {

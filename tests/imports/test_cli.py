@@ -3,28 +3,17 @@
 from pathlib import Path
 
 import pytest
-from django.core.management import base, execute_from_command_line
 
 from tests.conftest import Personas, Tree
-from tests.imports.conftest import UNIT_HEADER, csv_bytes
+from tests.imports.conftest import UNIT_HEADER, csv_bytes, run_vsis
 from vsis.imports.models import ImportBatch
 from vsis.units.models import Unit
 
-
-@pytest.fixture(autouse=True)
-def keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    """run_from_argv closes every connection when it ends, which would end the
-    test's transaction on PostgreSQL."""
-    monkeypatch.setattr(base.connections, "close_all", lambda: None)
+pytestmark = pytest.mark.usefixtures("keep_the_test_connection")
 
 
 def vsis(*args: str) -> int:
-    """Run the command as the console script does; its exit code."""
-    try:
-        execute_from_command_line(["vsis", "import", *args])
-    except SystemExit as exit:
-        return int(exit.code or 0)
-    return 0
+    return run_vsis("import", *args)
 
 
 @pytest.fixture

@@ -2,8 +2,12 @@
 hand from the files themselves."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
+import pytest
+
+from tests.imports.conftest import run_vsis
 from vsis.hours.models import MonthlyService, ServiceRecord
 from vsis.imports.services import ImportOutcome, import_file
 from vsis.units.models import Unit
@@ -126,3 +130,52 @@ def test_the_samples_imported_twice_change_nothing(db: None) -> None:
         assert all(new == 0 and updated == 0 for new, updated, _ in again.values())
     assert ServiceRecord.objects.count() == 4
     assert Volunteer.objects.count() == 4
+
+
+@pytest.mark.usefixtures("keep_the_test_connection")
+def test_the_cli_imports_the_samples_and_reports_a_hand_count(
+    db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """vsis import (units, volunteers, hours), then vsis report, as a clerk would.
+
+    Ages on 113/12/31: 王小美 (女, 047/04/03) 66 and 陳大明 (男, 1999-10-20) 25
+    in M111; 林怡安 (女, 098/07/07) 15 and 黃文彬 (男, 1947-01-15) 77 in M112.
+    """
+    for kind, name in (
+        ("units", "units_sample.csv"),
+        ("volunteers", "volunteers_sample.xlsx"),
+        ("hours", "hours_sample.csv"),
+    ):
+        assert run_vsis("import", str(SAMPLES / name), "--kind", kind) == 0
+    capsys.readouterr()
+
+    report = ["report", "age", "--unit", "M000", "--as-of", "113/12/31"]
+    assert run_vsis(*report, "--format", "json", "--output", "-") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["unit"], document["as_of"]) == ("M000", "2024-12-31")
+    assert document["brackets"] == [
+        "未滿12歲", "12-17歲", "18-29歲", "30-49歲", "50-54歲", "55-64歲", "65歲以上"
+    ]  # fmt: skip
+    rows = [
+        (r["code"], r["kind"], r["male"], r["female"], r["total"])
+        for r in document["rows"]
+    ]
+    both_teams = ([0, 0, 1, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0, 1], 4)
+    assert rows == [
+        ("M111", "team", [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1], 2),
+        ("M112", "team", [0, 0, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0, 0], 2),
+        ("M110", "subtotal", *both_teams),
+        ("M100", "subtotal", *both_teams),
+        ("M000", "total", *both_teams),
+    ]
+
+    # 11.5 hours (690 minutes), 4 attendances, 77 persons served in 113.
+    service = ["report", "service", "--unit", "M000", "--from", "113/01/01"]
+    service += ["--to", "113/12/31", "--format", "json", "--output", "-"]
+    assert run_vsis(*service) == 0
+    total = json.loads(capsys.readouterr().out)["rows"][-1]
+    assert (total["minutes"], total["attendances"], total["persons_served"]) == (
+        690,
+        4,
+        77,
+    )
