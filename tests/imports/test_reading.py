@@ -4,6 +4,7 @@ table, blank rows, footers, aliases, and files that are no spreadsheet."""
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.imports.conftest import (
     xlsx_bytes,
 )
 from vsis.imports.errors import ImportFileError
+from vsis.imports.extent import column_number
 from vsis.imports.kinds.hours import HoursImporter
 from vsis.imports.kinds.units import UnitImporter
 from vsis.imports.reading import decode_text, read_table
@@ -181,3 +183,91 @@ def test_the_table_is_found_on_a_later_sheet() -> None:
     book.close()
     table = read_table(out.getvalue(), "x.xlsx", UnitImporter.columns)
     assert table.rows[0][1][0] == "A999"
+
+
+UNIT_ROWS = [UNIT_HEADER, ["A130", "甲市立公園", "A100", "志願服務運用單位", ""]]
+
+
+def replace_part(workbook: bytes, part: str, edit: Callable[[str], str]) -> bytes:
+    """The workbook with one XML part rewritten."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                data = edit(data.decode()).encode()
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_stray_value_far_out_is_refused_before_the_grid_is_built() -> None:
+    # One value in XFD1048576: a grid from A1 would be 17 billion cells, and
+    # calamine's failed allocation would abort the process.
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for r, row in enumerate(UNIT_ROWS):
+        for c, cell in enumerate(row):
+            sheet.write_string(r, c, cell)
+    sheet.write_string(1_048_575, 16_383, "x")
+    book.close()
+    with pytest.raises(ImportFileError) as refused:
+        read_table(out.getvalue(), "單位.xlsx", UnitImporter.columns)
+    assert str(refused.value) == (
+        "工作表的範圍過大：有資料的儲存格遠至第 1,048,576 列、第 16,384 欄，"
+        "請刪除表格以外的內容後重新存檔"
+    )
+
+
+def test_cells_without_references_are_counted_in_place() -> None:
+    # A row of 5,000 cells that name no position (each is the one after the
+    # last), then a row 5,000: 5,000 × 5,000 cells is more than 20 million.
+    wide = "<c><v>1</v></c>" * 5_000
+
+    def stretch(xml: str) -> str:
+        rows = f'<row r="4">{wide}</row><row r="5000"><c><v>1</v></c></row>'
+        return xml.replace("</sheetData>", rows + "</sheetData>")
+
+    data = replace_part(xlsx_bytes(UNIT_ROWS), "xl/worksheets/sheet1.xml", stretch)
+    with pytest.raises(ImportFileError, match="遠至第 5,000 列、第 5,000 欄"):
+        read_table(data, "x.xlsx", UnitImporter.columns)
+
+
+def test_repeated_ods_cells_count_as_the_copies_they_stand_for() -> None:
+    filled = (
+        '<table:table-row table:number-rows-repeated="30000">'
+        '<table:table-cell office:value-type="string" '
+        'table:number-columns-repeated="1000"><text:p>x</text:p>'
+        "</table:table-cell></table:table-row></table:table>"
+    )
+    # LibreOffice ends a sheet with its empty rows as one repeated row.
+    empty = (
+        '<table:table-row table:number-rows-repeated="1048570">'
+        '<table:table-cell table:number-columns-repeated="1024"/>'
+        "</table:table-row></table:table>"
+    )
+    ods = BUILDERS["ods"](UNIT_ROWS)
+
+    def add(rows: str) -> Callable[[str], str]:
+        return lambda xml: xml.replace("</table:table>", rows, 1)
+
+    refused = replace_part(ods, "content.xml", add(filled))
+    # Two rows above, then 30,000 copies of a row of 1,000 filled cells.
+    with pytest.raises(ImportFileError, match="遠至第 30,002 列、第 1,000 欄"):
+        read_table(refused, "x.ods", UnitImporter.columns)
+    table = read_table(
+        replace_part(ods, "content.xml", add(empty)), "x.ods", UnitImporter.columns
+    )
+    assert [cells[0] for _, cells in table.rows] == ["A130"]
+
+
+@pytest.mark.parametrize(
+    ("letters", "number"), [(b"A", 1), (b"Z", 26), (b"AA", 27), (b"XFD", 16_384)]
+)
+def test_column_letters_count_from_one(letters: bytes, number: int) -> None:
+    assert column_number(letters) == number

@@ -20,6 +20,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from vsis.imports.cells import Cell, is_blank, text
 from vsis.imports.errors import ImportFileError
+from vsis.imports.extent import SheetTooLarge, check_extent
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_SUFFIXES = (".csv", ".txt")
@@ -132,6 +133,10 @@ def read_sheets(data: bytes, filename: str) -> list[list[list[Cell]]]:
         raise ImportFileError("檔案是空的")
     suffix = PurePath(filename).suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
+        try:
+            check_extent(data, suffix)
+        except SheetTooLarge as exc:
+            raise ImportFileError(str(exc)) from None
         return _sheets_of_workbook(data)
     if suffix in CSV_SUFFIXES:
         return [_sheet_of_csv(data)]
