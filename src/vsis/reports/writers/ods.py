@@ -18,13 +18,18 @@ from xml.sax.saxutils import escape
 from odfdo import Cell, Document, Element, Row, Style, Table
 
 from vsis.reports.charts import Chart
-from vsis.reports.definitions import CellValue, ColumnKind, ReportRow, ReportSpec
-from vsis.reports.writers.base import header_cells, plain_text, sheet_width
+from vsis.reports.definitions import ReportRow, ReportSpec
+from vsis.reports.writers.base import (
+    ZIP_LEVEL,
+    figure,
+    header_cells,
+    number_text,
+    plain_text,
+    sheet_width,
+)
 
 PLACEHOLDER = "@@vsis-report-rows@@"
 ROW_KINDS = ("team", "subtotal", "total")
-# Display text of each cell kind; LibreOffice reads office:value and the style.
-DISPLAY = {"count": "{:,.0f}", "hours": "{:,.2f}", "ratio": "{:,.2f}"}
 DATA_STYLE = {"count": "N0", "hours": "N2", "ratio": "N2"}
 
 _NUMBER_STYLES = (
@@ -207,8 +212,15 @@ class OdsWriter:
     def __init__(self, spec: ReportSpec[Any, Any], path: Path) -> None:
         self.spec = spec
         self.kinds = [column.kind for column in spec.columns]
+        # The cell style of each figure column, by row kind (see _styles).
+        self.styles = {
+            kind: [f"ce-{column_kind}-{kind}" for column_kind in self.kinds]
+            for kind in ROW_KINDS
+        }
         self.others, head, self.tail = _shell(spec)
-        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+        self.zip = zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
+        )
         # The mimetype comes first and uncompressed, so tools can sniff it.
         self.zip.writestr(
             zipfile.ZipInfo("mimetype"),
@@ -228,8 +240,20 @@ class OdsWriter:
                 ' office:value-type="string" calcext:value-type="string">'
                 f"<text:p>{escape(plain_text(text))}</text:p></table:table-cell>"
             )
-        for column_kind, value in zip(self.kinds, self.spec.cells(row), strict=True):
-            parts.append(_number_cell(column_kind, kind, value))
+        cells = zip(self.kinds, self.styles[kind], self.spec.cells(row), strict=True)
+        for column_kind, style, value in cells:
+            if value is None:
+                parts.append(f'<table:table-cell table:style-name="{style}"/>')
+                continue
+            number = figure(column_kind, value)
+            # Counts are ints: "{:,}" shows them without a trip through float.
+            shown = f"{number:,}" if column_kind == "count" else f"{number:,.2f}"
+            parts.append(
+                f'<table:table-cell table:style-name="{style}"'
+                f' office:value-type="float" office:value="{number_text(number)}"'
+                f' calcext:value-type="float"><text:p>{shown}</text:p>'
+                "</table:table-cell>"
+            )
         parts.append("</table:table-row>")
         self.content.write("".join(parts).encode())
 
@@ -239,24 +263,3 @@ class OdsWriter:
         for name, data in self.others:
             self.zip.writestr(name, data)
         self.zip.close()
-
-
-def _number_cell(column_kind: ColumnKind, row_kind: str, value: CellValue) -> str:
-    style = f"ce-{column_kind}-{row_kind}"
-    if value is None:
-        return f'<table:table-cell table:style-name="{style}"/>'
-    number = int(value) / 60 if column_kind == "hours" else value
-    shown = DISPLAY[column_kind].format(number)
-    return (
-        f'<table:table-cell table:style-name="{style}" office:value-type="float"'
-        f' office:value="{_value_text(number)}" calcext:value-type="float">'
-        f"<text:p>{shown}</text:p></table:table-cell>"
-    )
-
-
-def _value_text(number: float | int | Any) -> str:
-    """office:value as plain digits (xsd:double without an exponent)."""
-    if isinstance(number, int):
-        return str(number)
-    text = repr(float(number))
-    return text if "e" not in text else format(float(number), "f")
