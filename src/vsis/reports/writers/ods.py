@@ -159,7 +159,10 @@ def _header_rows(spec: ReportSpec[Any, Any]) -> tuple[Row, Row]:
     return upper, lower
 
 
-def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, bytes]:
+OdsShell = tuple[list[tuple[str, bytes]], bytes, bytes]
+
+
+def ods_shell(spec: ReportSpec[Any, Any]) -> OdsShell:
     """The package's other files, and content.xml before and after the rows."""
     width = sheet_width(spec)
     document = Document("spreadsheet")
@@ -209,7 +212,11 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
 class OdsWriter:
     """Write one report to `path` as an OpenDocument spreadsheet."""
 
-    def __init__(self, spec: ReportSpec[Any, Any], path: Path) -> None:
+    def __init__(
+        self, spec: ReportSpec[Any, Any], path: Path, shell: OdsShell | None = None
+    ) -> None:
+        """`shell` is ods_shell(spec), when it was built beforehand (odfdo's
+        work, which a forked writer leaves to its parent)."""
         self.spec = spec
         self.kinds = [column.kind for column in spec.columns]
         # The cell style of each figure column, by row kind (see _styles).
@@ -217,7 +224,7 @@ class OdsWriter:
             kind: [f"ce-{column_kind}-{kind}" for column_kind in self.kinds]
             for kind in ROW_KINDS
         }
-        self.others, head, self.tail = _shell(spec)
+        self.others, head, self.tail = shell or ods_shell(spec)
         self.zip = zipfile.ZipFile(
             path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
         )
