@@ -427,3 +427,19 @@ def test_xlsx_writer_uses_constant_memory(tmp_path: Path) -> None:
     )
     writer = xlsx.XlsxWriter(spec, tmp_path / "a.xlsx")
     assert writer.book.constant_memory
+
+
+def test_the_ods_prints_landscape_one_page_wide(age_files: dict[str, Path]) -> None:
+    with zipfile.ZipFile(age_files["ods"]) as package:
+        styles = package.read("styles.xml").decode()
+    layout = re.search(r'<style:page-layout style:name="Mpm1">.*?/>', styles)
+    assert layout is not None
+    for attribute in (
+        'style:print-orientation="landscape"',
+        'fo:page-width="29.7cm"',
+        'style:scale-to-X="1"',
+        'style:scale-to-Y="0"',
+    ):
+        assert attribute in layout[0]
+    assert "<text:p>第 <text:page-number>1</text:page-number> 頁</text:p>" in styles
+    assert ">Page <" not in styles

@@ -133,6 +133,33 @@ def _wide_row(text: str, style: str, width: int) -> Row:
     return row
 
 
+def _page(document: Document) -> None:
+    """Print as the xlsx does: A4 landscape, one page wide, the sheet's name
+    above and 第 N 頁 below (odfdo's template says "Page N")."""
+    layout = _part(document.get_style("page-layout", "Mpm1"))
+    properties = _part(layout.get_element("style:page-layout-properties"))
+    for name, value in (
+        ("fo:page-width", "29.7cm"),
+        ("fo:page-height", "21cm"),
+        ("style:print-orientation", "landscape"),
+        ("style:scale-to-X", "1"),
+        ("style:scale-to-Y", "0"),
+    ):
+        properties.set_attribute(name, value)
+    master = _part(document.get_style("master-page", "Default"))
+    footer = _part(master.get_element("style:footer"))
+    footer.clear()
+    page = "<text:p>第 <text:page-number>1</text:page-number> 頁</text:p>"
+    footer.append(Element.from_tag(page))
+
+
+def _part(element: Any) -> Element:
+    """An element of odfdo's spreadsheet template (a new template fails here)."""
+    if element is None:
+        raise LookupError("odfdo's spreadsheet template has changed")
+    return cast(Element, element)
+
+
 def _header_rows(spec: ReportSpec[Any, Any]) -> tuple[Row, Row]:
     upper_cells, lower_labels = header_cells(spec)
     upper, lower = Row(), Row()
@@ -169,6 +196,7 @@ def ods_shell(spec: ReportSpec[Any, Any]) -> OdsShell:
     body = document.body
     body.clear()
     _styles(document)
+    _page(document)
     table = Table(spec.title)
     for style in ("coCode", "coName"):
         table.append(
