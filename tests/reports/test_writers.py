@@ -441,5 +441,9 @@ def test_the_ods_prints_landscape_one_page_wide(age_files: dict[str, Path]) -> N
         'style:scale-to-Y="0"',
     ):
         assert attribute in layout[0]
-    assert "<text:p>第 <text:page-number>1</text:page-number> 頁</text:p>" in styles
-    assert ">Page <" not in styles
+    default = re.search(
+        r'<style:master-page style:name="Default".*?</style:master', styles
+    )
+    assert default is not None
+    footer = "<style:footer><text:p>第 <text:page-number>1</text:page-number> 頁"
+    assert footer in default[0] and ">Page <" not in default[0]
