@@ -123,33 +123,11 @@ def test_ods_header_is_merged(age_files: dict[str, Path]) -> None:
     )
 
 
-def test_ods_prints_like_the_xlsx(age_files: dict[str, Path]) -> None:
-    """A4 landscape, one page wide, header rows on every page, 第 N 頁."""
+def test_the_ods_repeats_its_header_rows_on_every_printed_page(
+    age_files: dict[str, Path],
+) -> None:
     with zipfile.ZipFile(age_files["ods"]) as package:
-        styles = package.read("styles.xml").decode()
         content = package.read("content.xml").decode()
-    layout = re.search(r'<style:page-layout style:name="pmReport">.*?>', styles)
-    assert layout is not None
-    for attribute in (
-        'fo:page-width="29.7cm"',
-        'fo:page-height="21cm"',
-        'style:print-orientation="landscape"',
-        'style:scale-to-X="1"',
-    ):
-        assert attribute in styles[layout.start() : layout.end() + 400]
-    assert re.search(
-        r'<style:master-page style:name="Report" style:page-layout-name="pmReport">'
-        r".*第 <text:page-number>.*頁，共 <text:page-count>.*頁",
-        styles,
-    )
-    assert re.search(
-        r'<style:style style:name="taReport" style:family="table"'
-        r' style:master-page-name="Report">',
-        content,
-    )
-    assert '<table:table table:name="志工年齡分布表" table:style-name="taReport">' in (
-        content
-    )
     repeated = re.search(
         r"<table:table-header-rows>(.*?)</table:table-header-rows>", content
     )
@@ -206,6 +184,49 @@ def test_xlsx_number_formats_avoid_text_and_exponents(
     assert 'formatCode="#,##0.00"' in styles
     assert 'formatCode="#,##0"' in styles
     assert "E+" not in sheet_xml and "E-" not in sheet_xml
+
+
+SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def xlsx_cell_styles(path: Path) -> dict[str, dict[str, Any]]:
+    """Each cell of sheet 1 (by reference) with its number format, boldness and
+    fill, looked up through the style number in styles.xml."""
+    with zipfile.ZipFile(path) as package:
+        styles = ElementTree.fromstring(package.read("xl/styles.xml"))
+        sheet_xml = ElementTree.fromstring(package.read("xl/worksheets/sheet1.xml"))
+    formats = {
+        f.get("numFmtId"): f.get("formatCode") for f in styles.iter(f"{SHEET_NS}numFmt")
+    }
+    fonts = list(styles.iter(f"{SHEET_NS}font"))
+    fills = list(styles.iter(f"{SHEET_NS}fill"))
+    xfs = list(styles.find(f"{SHEET_NS}cellXfs") or [])
+    cells = {}
+    for cell in sheet_xml.iter(f"{SHEET_NS}c"):
+        xf = xfs[int(cell.get("s", "0"))]
+        colour = fills[int(xf.get("fillId", "0"))].find(f".//{SHEET_NS}fgColor")
+        cells[cell.get("r", "")] = {
+            "format": formats.get(xf.get("numFmtId", "0"), "General"),
+            "bold": fonts[int(xf.get("fontId", "0"))].find(f"{SHEET_NS}b") is not None,
+            "fill": None if colour is None else colour.get("rgb"),
+        }
+    return cells
+
+
+def test_xlsx_data_rows_carry_the_styles_of_their_kind(
+    service_files: dict[str, Path],
+) -> None:
+    # Rows 7-9 are A111-A113 (teams), row 10 is A110 (a subtotal), row 14 the
+    # total; column G is 服務時數 男, C 服務志工人數 男, B the name.
+    cells = xlsx_cell_styles(service_files["xlsx"])
+    team, subtotal, total = "FF000000", "FFEEF3F8", "FFD9E2EC"
+    assert cells["C7"]["format"] == "#,##0" and not cells["C7"]["bold"]
+    assert cells["G7"]["format"] == "#,##0.00"
+    assert cells["B7"]["fill"] in (None, team)
+    assert cells["B10"] == {"format": "General", "bold": True, "fill": subtotal}
+    assert cells["G10"] == {"format": "#,##0.00", "bold": True, "fill": subtotal}
+    assert cells["C14"] == {"format": "#,##0", "bold": True, "fill": total}
+    assert cells["K14"]["format"] == "#,##0.00"  # 平均每人服務時數
 
 
 def test_xlsx_chart_sheets(
@@ -433,3 +454,23 @@ def test_xlsx_writer_uses_constant_memory(tmp_path: Path) -> None:
     )
     writer = xlsx.XlsxWriter(spec, tmp_path / "a.xlsx")
     assert writer.book.constant_memory
+
+
+def test_the_ods_prints_landscape_one_page_wide(age_files: dict[str, Path]) -> None:
+    with zipfile.ZipFile(age_files["ods"]) as package:
+        styles = package.read("styles.xml").decode()
+    layout = re.search(r'<style:page-layout style:name="Mpm1">.*?/>', styles)
+    assert layout is not None
+    for attribute in (
+        'style:print-orientation="landscape"',
+        'fo:page-width="29.7cm"',
+        'style:scale-to-X="1"',
+        'style:scale-to-Y="0"',
+    ):
+        assert attribute in layout[0]
+    default = re.search(
+        r'<style:master-page style:name="Default".*?</style:master', styles
+    )
+    assert default is not None
+    footer = "<style:footer><text:p>第 <text:page-number>1</text:page-number> 頁"
+    assert footer in default[0] and ">Page <" not in default[0]

@@ -3,7 +3,10 @@
 `generate_report` builds the report's rows once and hands each row to every
 requested writer in turn, so a row object lives only while it is written and
 a national report holds one report's worth of rows at most (the per-team
-query result). `write_json` is the same for a text stream (the CLI's stdout).
+query result). When the ods is asked for beside another format (on Linux), the
+rows are read into a list once and a forked child writes the ods while this
+process writes the rest: two cores, half the wait (see writers.forked).
+`write_json` is the same for a text stream (the CLI's stdout).
 """
 
 import logging
@@ -18,6 +21,8 @@ from vsis.core.rocdate import format_roc
 from vsis.jobs.models import Job
 from vsis.jobs.services import request_job
 from vsis.reports.builders import BuiltReport, build_age_report, build_service_report
+from vsis.reports.charts import Chart
+from vsis.reports.definitions import ReportRow
 from vsis.reports.params import (
     AgeParams,
     ReportParamError,
@@ -26,8 +31,9 @@ from vsis.reports.params import (
     params_from_json,
 )
 from vsis.reports.writers.base import SHEET_MAX_ROWS, ReportWriter, sheet_rows_needed
+from vsis.reports.writers.forked import ForkedWrite, can_fork
 from vsis.reports.writers.json import JsonWriter, TextSink
-from vsis.reports.writers.ods import OdsWriter
+from vsis.reports.writers.ods import OdsWriter, ods_shell
 from vsis.reports.writers.xlsx import XlsxWriter
 from vsis.units.scope import get_unit_in_scope
 
@@ -63,19 +69,20 @@ def report_filename(report: BuiltReport[Any], fmt: str) -> str:
 
 
 def _feed(
-    report: BuiltReport[Any],
+    rows: Iterable[ReportRow[Any]],
+    total: int,
+    chart: Callable[[], Chart],
     writers: list[ReportWriter],
     progress: Progress | None,
 ) -> None:
-    total = report.row_count
-    for index, row in enumerate(report.rows(), start=1):
+    for index, row in enumerate(rows, start=1):
         for writer in writers:
             writer.write_row(row)
         if progress and index % PROGRESS_EVERY == 0:
             progress(10 + 85 * index // total, f"寫入第 {index:,} / {total:,} 列")
-    chart = report.chart()
+    finished = chart()
     for writer in writers:
-        writer.close(chart)
+        writer.close(finished)
 
 
 def generate_report(
@@ -130,7 +137,13 @@ def write_report(
     paths = {fmt: directory / report_filename(report, fmt) for fmt in wanted}
     writers: list[ReportWriter] = []
     streams: list[TextIO] = []
+    beside: ForkedWrite | None = None
     try:
+        rows: Iterable[ReportRow[Any]] = report.rows()
+        if "ods" in paths and len(paths) > 1 and can_fork():
+            # The ods is written by a child while this process writes the rest.
+            rows = list(rows)
+            beside = _write_ods_beside(report, rows, paths.pop("ods"))
         for fmt, path in paths.items():
             if fmt == "xlsx":
                 writers.append(XlsxWriter(report.spec, path))
@@ -140,9 +153,15 @@ def write_report(
                 stream: TextIO = path.open("w", encoding="utf-8")
                 streams.append(stream)
                 writers.append(JsonWriter(report.spec, stream))
-        _feed(report, writers, progress)
+        _feed(rows, report.row_count, report.chart, writers, progress)
+        if beside is not None:
+            if progress:
+                progress(95, "完成 ODS 檔")
+            beside.wait()
     except BaseException:
-        for path in paths.values():
+        if beside is not None:
+            beside.kill()
+        for path in _all_paths(report, wanted, directory):
             path.unlink(missing_ok=True)  # never leave a half-written file
         raise
     finally:
@@ -156,13 +175,40 @@ def write_report(
         ",".join(wanted),
         time.monotonic() - started,
     )
-    return paths
+    return {fmt: directory / report_filename(report, fmt) for fmt in wanted}
+
+
+def _all_paths(
+    report: BuiltReport[Any], formats: list[str], directory: Path
+) -> list[Path]:
+    return [directory / report_filename(report, fmt) for fmt in formats]
+
+
+def _write_ods_beside(
+    report: BuiltReport[Any], rows: list[ReportRow[Any]], path: Path
+) -> ForkedWrite:
+    """Start writing the ods of `rows` in a forked child (see writers.forked).
+
+    The rows and the chart are complete before the fork and odfdo's shell is
+    built here, so the child only streams XML into its file.
+    """
+    spec, chart = report.spec, report.chart()
+    shell = ods_shell(spec)
+
+    def write() -> None:
+        writer = OdsWriter(spec, path, shell)
+        for row in rows:
+            writer.write_row(row)
+        writer.close(chart)
+
+    return ForkedWrite(write)
 
 
 def write_json(kind: str, params: ReportParams, stream: TextSink) -> BuiltReport[Any]:
     """Write the report's JSON to `stream` (rows as they are built)."""
     report = build_report(kind, params)
-    _feed(report, [JsonWriter(report.spec, stream)], None)
+    writers: list[ReportWriter] = [JsonWriter(report.spec, stream)]
+    _feed(report.rows(), report.row_count, report.chart, writers, None)
     return report
 
 

@@ -18,13 +18,18 @@ from xml.sax.saxutils import escape
 from odfdo import Cell, Document, Element, Row, Style, Table
 
 from vsis.reports.charts import Chart
-from vsis.reports.definitions import CellValue, ColumnKind, ReportRow, ReportSpec
-from vsis.reports.writers.base import header_cells, plain_text, sheet_width
+from vsis.reports.definitions import ReportRow, ReportSpec
+from vsis.reports.writers.base import (
+    ZIP_LEVEL,
+    figure,
+    header_cells,
+    number_text,
+    plain_text,
+    sheet_width,
+)
 
 PLACEHOLDER = "@@vsis-report-rows@@"
 ROW_KINDS = ("team", "subtotal", "total")
-# Display text of each cell kind; LibreOffice reads office:value and the style.
-DISPLAY = {"count": "{:,.0f}", "hours": "{:,.2f}", "ratio": "{:,.2f}"}
 DATA_STYLE = {"count": "N0", "hours": "N2", "ratio": "N2"}
 
 _NUMBER_STYLES = (
@@ -33,26 +38,6 @@ _NUMBER_STYLES = (
     ' number:grouping="true"/></number:number-style>'
 )
 _BORDER = "0.06pt solid #000000"
-# The printed page, as the xlsx sets it: A4 landscape, the table fitted to one
-# page wide (style:scale-to-X, as LibreOffice writes it), the header rows
-# repeated on every page, and a Chinese page number at the foot.
-_PAGE_LAYOUT = (
-    '<style:page-layout style:name="pmReport"><style:page-layout-properties'
-    ' fo:page-width="29.7cm" fo:page-height="21cm"'
-    ' style:print-orientation="landscape" fo:margin-top="1.5cm"'
-    ' fo:margin-bottom="1.5cm" fo:margin-left="1.2cm" fo:margin-right="1.2cm"'
-    ' style:scale-to-X="1" style:print-page-order="ttb"'
-    ' style:writing-mode="lr-tb"/><style:footer-style>'
-    '<style:header-footer-properties fo:min-height="0.6cm" fo:margin-top="0.25cm"/>'
-    "</style:footer-style></style:page-layout>"
-)
-_MASTER_PAGE = (
-    '<style:master-page style:name="Report" style:page-layout-name="pmReport">'
-    '<style:header style:display="false"/><style:footer><text:p>第 '
-    "<text:page-number>1</text:page-number> 頁，共 "
-    "<text:page-count>1</text:page-count> 頁</text:p></style:footer>"
-    "</style:master-page>"
-)
 _ROW_BACKGROUND = {"team": None, "subtotal": "#eef3f8", "total": "#d9e2ec"}
 
 
@@ -135,16 +120,6 @@ def _styles(document: Document) -> None:
             )
     for style in styles:
         document.insert_style(style, automatic=True)
-    document.insert_style(_style(_PAGE_LAYOUT))
-    document.insert_style(_style(_MASTER_PAGE))
-    document.insert_style(
-        _style(
-            '<style:style style:name="taReport" style:family="table"'
-            ' style:master-page-name="Report"><style:table-properties'
-            ' table:display="true" style:writing-mode="lr-tb"/></style:style>'
-        ),
-        automatic=True,
-    )
 
 
 def _wide_row(text: str, style: str, width: int) -> Row:
@@ -156,6 +131,33 @@ def _wide_row(text: str, style: str, width: int) -> Row:
     for _ in range(width - 1):
         row.append(_covered())
     return row
+
+
+def _page(document: Document) -> None:
+    """Print as the xlsx does: A4 landscape, one page wide, the sheet's name
+    above and 第 N 頁 below (odfdo's template says "Page N")."""
+    layout = _part(document.get_style("page-layout", "Mpm1"))
+    properties = _part(layout.get_element("style:page-layout-properties"))
+    for name, value in (
+        ("fo:page-width", "29.7cm"),
+        ("fo:page-height", "21cm"),
+        ("style:print-orientation", "landscape"),
+        ("style:scale-to-X", "1"),
+        ("style:scale-to-Y", "0"),
+    ):
+        properties.set_attribute(name, value)
+    master = _part(document.get_style("master-page", "Default"))
+    footer = _part(master.get_element("style:footer"))
+    footer.clear()
+    page = "<text:p>第 <text:page-number>1</text:page-number> 頁</text:p>"
+    footer.append(Element.from_tag(page))
+
+
+def _part(element: Any) -> Element:
+    """An element of odfdo's spreadsheet template (a new template fails here)."""
+    if element is None:
+        raise LookupError("odfdo's spreadsheet template has changed")
+    return cast(Element, element)
 
 
 def _header_rows(spec: ReportSpec[Any, Any]) -> tuple[Row, Row]:
@@ -184,14 +186,18 @@ def _header_rows(spec: ReportSpec[Any, Any]) -> tuple[Row, Row]:
     return upper, lower
 
 
-def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, bytes]:
+OdsShell = tuple[list[tuple[str, bytes]], bytes, bytes]
+
+
+def ods_shell(spec: ReportSpec[Any, Any]) -> OdsShell:
     """The package's other files, and content.xml before and after the rows."""
     width = sheet_width(spec)
     document = Document("spreadsheet")
     body = document.body
     body.clear()
     _styles(document)
-    table = Table(spec.title, style="taReport")
+    _page(document)
+    table = Table(spec.title)
     for style in ("coCode", "coName"):
         table.append(
             Element.from_tag(f'<table:table-column table:style-name="{style}"/>')
@@ -236,11 +242,22 @@ def _shell(spec: ReportSpec[Any, Any]) -> tuple[list[tuple[str, bytes]], bytes, 
 class OdsWriter:
     """Write one report to `path` as an OpenDocument spreadsheet."""
 
-    def __init__(self, spec: ReportSpec[Any, Any], path: Path) -> None:
+    def __init__(
+        self, spec: ReportSpec[Any, Any], path: Path, shell: OdsShell | None = None
+    ) -> None:
+        """`shell` is ods_shell(spec), when it was built beforehand (odfdo's
+        work, which a forked writer leaves to its parent)."""
         self.spec = spec
         self.kinds = [column.kind for column in spec.columns]
-        self.others, head, self.tail = _shell(spec)
-        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+        # The cell style of each figure column, by row kind (see _styles).
+        self.styles = {
+            kind: [f"ce-{column_kind}-{kind}" for column_kind in self.kinds]
+            for kind in ROW_KINDS
+        }
+        self.others, head, self.tail = shell or ods_shell(spec)
+        self.zip = zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
+        )
         # The mimetype comes first and uncompressed, so tools can sniff it.
         self.zip.writestr(
             zipfile.ZipInfo("mimetype"),
@@ -260,8 +277,20 @@ class OdsWriter:
                 ' office:value-type="string" calcext:value-type="string">'
                 f"<text:p>{escape(plain_text(text))}</text:p></table:table-cell>"
             )
-        for column_kind, value in zip(self.kinds, self.spec.cells(row), strict=True):
-            parts.append(_number_cell(column_kind, kind, value))
+        cells = zip(self.kinds, self.styles[kind], self.spec.cells(row), strict=True)
+        for column_kind, style, value in cells:
+            if value is None:
+                parts.append(f'<table:table-cell table:style-name="{style}"/>')
+                continue
+            number = figure(column_kind, value)
+            # Counts are ints: "{:,}" shows them without a trip through float.
+            shown = f"{number:,}" if column_kind == "count" else f"{number:,.2f}"
+            parts.append(
+                f'<table:table-cell table:style-name="{style}"'
+                f' office:value-type="float" office:value="{number_text(number)}"'
+                f' calcext:value-type="float"><text:p>{shown}</text:p>'
+                "</table:table-cell>"
+            )
         parts.append("</table:table-row>")
         self.content.write("".join(parts).encode())
 
@@ -271,24 +300,3 @@ class OdsWriter:
         for name, data in self.others:
             self.zip.writestr(name, data)
         self.zip.close()
-
-
-def _number_cell(column_kind: ColumnKind, row_kind: str, value: CellValue) -> str:
-    style = f"ce-{column_kind}-{row_kind}"
-    if value is None:
-        return f'<table:table-cell table:style-name="{style}"/>'
-    number = int(value) / 60 if column_kind == "hours" else value
-    shown = DISPLAY[column_kind].format(number)
-    return (
-        f'<table:table-cell table:style-name="{style}" office:value-type="float"'
-        f' office:value="{_value_text(number)}" calcext:value-type="float">'
-        f"<text:p>{shown}</text:p></table:table-cell>"
-    )
-
-
-def _value_text(number: float | int | Any) -> str:
-    """office:value as plain digits (xsd:double without an exponent)."""
-    if isinstance(number, int):
-        return str(number)
-    text = repr(float(number))
-    return text if "e" not in text else format(float(number), "f")
