@@ -4,7 +4,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import Personas, Tree
@@ -483,3 +485,75 @@ def test_units_outside_scope_cannot_be_reached_by_a_filter(
     response = client.get(changelist("units_unit"), {"level__exact": 6})
     assert {u.code for u in response.context["cl"].result_list} == {"A111", "A112"}
     assert Unit.objects.filter(level=6).count() == 4
+
+
+# A volunteer subquery OR-ed into a list's filter is run once per listed row
+# when PostgreSQL cannot hash it (a county's records: minutes to hours).
+VOLUNTEER_SUBQUERY = re.compile(r'IN \(SELECT [^()]*FROM "volunteers_volunteer"')
+
+
+@pytest.mark.parametrize("model", ["hours_servicerecord", "volunteers_membership"])
+def test_detail_searches_join_the_person_instead_of_a_subquery(
+    tree: Tree, personas: Personas, people: People, model: str
+) -> None:
+    client = client_for(personas.county_clerk)
+
+    def found(term: str) -> set[int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(changelist(model), {"q": term})
+        for query in queries.captured_queries:
+            assert not VOLUNTEER_SUBQUERY.search(query["sql"]), query["sql"]
+        return {row.volunteer_id for row in response.context["cl"].result_list}
+
+    assert found("小明") == {people.v1.pk}
+    assert found(people.v3.national_id.lower()) == {people.v3.pk}
+    assert found(people.v4.national_id) == set()  # out of scope
+
+
+def test_record_search_takes_a_team_code_a_person_or_an_item(
+    tree: Tree, personas: Personas, people: People
+) -> None:
+    ServiceRecord.objects.filter(volunteer=people.v5).update(item="門診引導")
+    client = client_for(personas.county_clerk)
+
+    def found(term: str) -> list[tuple[str, str]]:
+        response = client.get(changelist("hours_servicerecord"), {"q": term})
+        rows = response.context["cl"].result_list
+        return sorted((r.volunteer.name, r.served_on.isoformat()) for r in rows)
+
+    # 李淑芬 serves in A111 and B111; a code lists that team's records only.
+    assert found("a111") == [
+        ("李淑芬", "2024-03-10"),
+        ("王小明", "2024-03-05"),
+        ("王小明", "2024-03-20"),
+    ]
+    assert found("小明") == [("王小明", "2024-03-05"), ("王小明", "2024-03-20")]
+    assert found(people.v3.national_id) == [("林𡘙生", "2024-04-01")]
+    assert found("門診") == [("李淑芬", "2024-03-10")]  # nobody's name: the item
+    assert found("B111") == []  # the other county's team
+
+
+@pytest.mark.parametrize("whole_below", [0, 5000])
+def test_record_pages_are_the_same_whether_read_whole_or_by_limit(
+    personas: Personas,
+    people: People,
+    monkeypatch: pytest.MonkeyPatch,
+    whole_below: int,
+) -> None:
+    from vsis.hours.admin import ServiceRecordAdmin
+    from vsis.units.adminsite import DeferredJoinPaginator
+
+    monkeypatch.setattr(ServiceRecordAdmin, "list_per_page", 2)
+    monkeypatch.setattr(DeferredJoinPaginator, "whole_below", whole_below)
+    client = client_for(personas.superuser)
+
+    def page(number: int) -> list[str]:
+        response = client.get(changelist("hours_servicerecord"), {"p": number})
+        return [r.served_on.isoformat() for r in response.context["cl"].result_list]
+
+    # Five records, newest first, two a page.
+    assert [page(1), page(2), page(3)] == [
+        ["2024-04-01", "2024-03-20"],
+        ["2024-03-11", "2024-03-10"],
+        ["2024-03-05"],
+    ]

@@ -55,6 +55,9 @@ class ServiceRecord(models.Model):
             models.Index(
                 fields=["volunteer", "served_on"], name="service_volunteer_date_idx"
             ),
+            # The record lists are newest first: a county's first page walks
+            # this index backwards instead of sorting its millions of records.
+            models.Index(fields=["served_on", "id"], name="service_date_idx"),
         ]
 
     def __str__(self) -> str:

@@ -79,9 +79,33 @@ def search_people(queryset: QuerySet[Volunteer], term: str) -> QuerySet[Voluntee
     )
 
 
-def people_matching(term: str) -> QuerySet[Any]:
-    """Ids of the volunteers search_people finds, for lists of their details."""
-    return search_people(Volunteer.objects.all(), term).values("pk")
+# Up to this many people found by a search are listed by id (an index look-up
+# per person in the lists of their details); more fall back to a join.
+PEOPLE_LISTED = 2000
+
+
+def person_matches(term: str, field: str = "volunteer") -> Q | None:
+    """Rows whose volunteer (through `field`) search_people finds; None when it
+    finds nobody.
+
+    The people are looked up once and their ids listed, so a county's millions
+    of records are reached through the volunteer index. A search finding more
+    people than that (a common surname) becomes conditions on the joined
+    volunteer row; never an IN over a subquery of volunteers, which OR-ed with
+    other conditions PostgreSQL may run again for every listed row.
+    """
+    people = search_people(Volunteer.objects.all(), term)
+    found = list(people.values_list("pk", flat=True)[: PEOPLE_LISTED + 1])
+    if not found:
+        return None
+    if len(found) <= PEOPLE_LISTED:
+        return Q(**{f"{field}_id__in": found})
+    in_team = Membership.objects.filter(team__code=term.upper()).values("volunteer_id")
+    return (
+        Q(**{f"{field}__name__icontains": term})
+        | Q(**{f"{field}__national_id": normalise_id(term)})
+        | Q(**{f"{field}_id__in": in_team})
+    )
 
 
 def team_choice_field(user: Any, admin_site: Any) -> forms.ModelChoiceField:
@@ -658,10 +682,9 @@ class MembershipAdmin(IdColumnsMixin, ScopedModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        people = people_matching(term)
-        return queryset.filter(
-            Q(volunteer_id__in=people) | Q(team__code=term.upper())
-        ), False
+        match = Q(team__code=term.upper())
+        people = person_matches(term)
+        return queryset.filter(match if people is None else people | match), False
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -780,8 +803,7 @@ class VolunteerDetailAdmin(ScopedModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        people = people_matching(term)
-        match = Q(volunteer_id__in=people)
+        match = person_matches(term) or Q(pk__in=[])
         if self.number_field:
             match |= Q(**{self.number_field: term})
         return queryset.filter(match), False
