@@ -557,3 +557,14 @@ def test_record_pages_are_the_same_whether_read_whole_or_by_limit(
         ["2024-03-11", "2024-03-10"],
         ["2024-03-05"],
     ]
+
+
+@pytest.mark.parametrize("junk", ["²", "9" * 30, "abc", "-1"])
+def test_a_junk_category_filter_lists_everyone_instead_of_failing(
+    personas: Personas, people: People, junk: str
+) -> None:
+    client = client_for(personas.county_clerk)
+    response = client.get(changelist("volunteers_volunteer"), {"category": junk})
+    assert response.status_code == 200
+    names = {v.name for v in response.context["cl"].result_list}
+    assert names == {"王小明", "陳美玲", "林𡘙生", "李淑芬"}

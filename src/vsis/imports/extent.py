@@ -114,7 +114,7 @@ def _counted_extent(stream: IO[bytes]) -> tuple[int, int]:
             continue
         if tag == "row" and event == "start":
             number = element.get("r", "")
-            row = int(number) if number.isdigit() else row + 1
+            row = int(number) if number.isdecimal() else row + 1
             column = 0
         elif tag == "c" and event == "end":
             match = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", element.get("r", ""))
@@ -156,4 +156,4 @@ def _ods_extents(package: zipfile.ZipFile) -> Iterator[tuple[int, int]]:
 
 def _repeat(element: Element, attribute: str) -> int:
     value = element.get(f"{_TABLE}{attribute}", "1")
-    return int(value) if value.isdigit() else 1
+    return int(value) if value.isdecimal() else 1

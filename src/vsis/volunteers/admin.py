@@ -152,7 +152,8 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         value = self.value()
-        if not value or not value.isdigit():
+        # isdigit() admits "²", which int() refuses; a key has at most 18 digits.
+        if not value or not (value.isdecimal() and len(value) <= 18):
             return queryset
         in_category = (
             memberships_in_scope(request.user)
