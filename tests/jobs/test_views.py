@@ -1,5 +1,6 @@
 """The job list, its polling fragment, cancel and download, through HTTP."""
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -362,3 +363,23 @@ def test_an_expired_job_says_so_in_the_list(
     Job.objects.filter(pk=job.pk).update(status=JobStatus.EXPIRED)
     html = body(logged_in(client, personas.unit_clerk).get(reverse("jobs:list")))
     assert "已過期" in html and "檔案已過期，請重新申請" in html
+
+
+def test_a_file_past_its_deadline_is_not_served_before_the_cleanup(
+    client: Client, personas: Personas, committed: Any
+) -> None:
+    clerk = personas.unit_clerk
+    client = logged_in(client, clerk)
+    job = make(committed, clerk, "test.files", run=True)
+    url = download_url(job, "xlsx")
+    now = timezone.now()
+
+    Job.objects.filter(pk=job.pk).update(expires_at=now + dt.timedelta(minutes=1))
+    assert client.get(url).status_code == 200
+    # Still 完成 (the cleanup has not run yet), but the deadline has passed.
+    Job.objects.filter(pk=job.pk).update(expires_at=now - dt.timedelta(seconds=1))
+    assert client.get(url).status_code == 404
+    assert AuditEntry.objects.filter(action="job.download").count() == 1
+    # The list shows it as the cleanup will leave it: 已過期, no buttons.
+    page = client.get(reverse("jobs:list")).content.decode()
+    assert "已過期" in page and url not in page

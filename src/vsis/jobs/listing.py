@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
+from django.utils import timezone
 
 from vsis.jobs.models import ACTIVE_STATUSES, Job, JobFile, JobStatus
 from vsis.jobs.registry import describe_result, kind_label
@@ -113,6 +114,11 @@ def parse_watched(value: str) -> list[int]:
 
 
 def _row(job: Job) -> JobRow:
+    past_deadline = job.expires_at is not None and job.expires_at <= timezone.now()
+    if job.status == JobStatus.DONE and past_deadline:
+        # Shown as the next cleanup will leave it (the row is not saved): its
+        # files are no longer served.
+        job.status = JobStatus.EXPIRED
     files = list(job.files.all()) if job.status == JobStatus.DONE else []
     return JobRow(
         job=job,

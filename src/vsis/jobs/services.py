@@ -180,6 +180,9 @@ def open_job_file(user: Any, *, job_id: Any, file_id: Any) -> JobFile:
     job = get_job_for(user, job_id)
     if job.status != JobStatus.DONE:
         raise Http404("此工作沒有可下載的檔案")
+    # Past its deadline a file is gone, whether or not the cleanup has run.
+    if job.expires_at is not None and job.expires_at <= timezone.now():
+        raise Http404("檔案已過保存期限")
     try:
         job_file = job.files.get(pk=file_id)
     except (JobFile.DoesNotExist, ValueError, TypeError):
