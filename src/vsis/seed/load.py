@@ -138,6 +138,17 @@ class PostgresLoader(Loader):
                     table,
                 )
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        # VACUUM as well: freshly copied rows have no visibility map, so every
+        # index-only scan (a county's record count, its date range) would visit
+        # the heap until autovacuum came by; a seeded database should behave
+        # like one that has been running. VACUUM cannot run in a transaction
+        # (a test's); there ANALYZE alone.
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"{verb} {connection.ops.quote_name(table)}")
+
 
 class SqliteLoader(Loader):
     def load(self, table: str, columns: Sequence[str], rows: Iterable[str]) -> int:
@@ -160,14 +171,8 @@ class SqliteLoader(Loader):
         return count
 
     def analyze(self, tables: Sequence[str]) -> None:
-        # VACUUM as well: freshly copied rows have no visibility map, so every
-        # index-only scan (a county's record count, its date range) would visit
-        # the heap until autovacuum came by; a seeded database should behave
-        # like one that has been running.
-        # VACUUM cannot run in a transaction (a test's); ANALYZE alone can.
-        statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            cursor.execute("ANALYZE")
 
 
 def loader_for_connection() -> Loader:
