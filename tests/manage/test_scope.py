@@ -568,3 +568,26 @@ def test_a_junk_category_filter_lists_everyone_instead_of_failing(
     assert response.status_code == 200
     names = {v.name for v in response.context["cl"].result_list}
     assert names == {"王小明", "陳美玲", "林𡘙生", "李淑芬"}
+
+
+@pytest.mark.parametrize("junk", ["abc", "9" * 23, "²"])
+@pytest.mark.parametrize(
+    ("model", "form"),
+    [
+        ("hours_servicerecord", {"served_on": "113/03/25", "hours": "1"}),
+        ("volunteers_membership", {"joined_on": "113/03/25", "status": "active"}),
+    ],
+)
+def test_a_tampered_person_field_is_a_form_error_not_a_500(
+    tree: Tree,
+    personas: Personas,
+    people: People,
+    model: str,
+    form: dict[str, str],
+    junk: str,
+) -> None:
+    client = client_for(personas.unit_clerk)
+    data = {"volunteer": junk, "team": tree.hospital_team.pk, **form}
+    response = client.post(reverse(f"vsis_admin:{model}_add"), data)
+    assert response.status_code == 200
+    assert "volunteer" in response.context["adminform"].form.errors

@@ -496,3 +496,34 @@ def test_training_rules(tree: Tree, personas: Personas, people: People) -> None:
     )
     assert client.post(url, base | {"kind": "basic"}).status_code == 302
     assert Training.objects.filter(volunteer=people.v1).count() == 2
+
+
+def test_who_a_person_is_is_corrected_above_when_they_serve_elsewhere(
+    tree: Tree, personas: Personas, people: People
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from vsis.volunteers.services import save_volunteer
+
+    v5 = people.v5  # 李淑芬 serves in A111 and in the other county's B111
+    mine = list(Membership.objects.filter(volunteer=v5, team=tree.hospital_team))
+    url = reverse("vsis_admin:volunteers_volunteer_change", args=[v5.pk])
+    client = client_for(personas.county_clerk)
+
+    page = client.get(url).content.decode()
+    assert 'name="birth_date"' not in page and 'name="name"' not in page
+    assert 'name="phone"' in page
+    data = change_form(v5, mine, birth_date="1950-02-02", name="李淑華", phone="02-1")
+    assert client.post(url, data).status_code == 302
+    v5.refresh_from_db()
+    assert (v5.name, v5.birth_date, v5.phone) == ("李淑芬", dt.date(1949, 1, 1), "02-1")
+
+    # Whatever the route, the service refuses, naming the field and why.
+    v5.birth_date = dt.date(1950, 2, 2)
+    with pytest.raises(ValidationError) as refused:
+        save_volunteer(v5, actor=personas.county_clerk)
+    assert "須由上層單位更正" in refused.value.message_dict["birth_date"][0]
+    # The central authority above both counties may.
+    save_volunteer(v5, actor=personas.superuser)
+    v5.refresh_from_db()
+    assert v5.birth_date == dt.date(1950, 2, 2)

@@ -183,3 +183,12 @@ def test_a_return_never_filled_cannot_be_submitted(
     ret = create_return(crowd.wide.tree.hospital, YEAR, actor=personas.unit_clerk)
     with pytest.raises(Refused, match="自動帶入最新統計數字"):
         submit_return(ret, actor=personas.unit_clerk)
+
+
+@pytest.mark.parametrize(
+    ("key", "text"), [("hours", "-0"), ("hours", "-0.00"), ("funding", "-0")]
+)
+def test_a_typed_negative_zero_is_stored_as_zero(key: str, text: str) -> None:
+    value = parse_input(ITEMS[key], text)
+    assert value == 0 and not value.is_signed()
+    assert str(value) == "0"

@@ -449,3 +449,19 @@ def test_saving_with_nothing_typed_writes_nothing(
     assert "沒有修改的儲存格，未存檔" in response.content.decode()
     assert (reload(draft).version, AuditEntry.objects.count()) == (version, rows)
     assert reload(draft).saved_by == personas.unit_clerk
+
+
+@pytest.mark.parametrize("version", [None, "abc"])
+def test_a_save_without_a_readable_version_is_refused_as_stale(
+    client: Client, draft: AnnualReturn, personas: Personas, version: str | None
+) -> None:
+    client.force_login(personas.unit_clerk)
+    fields = form_fields(client.get(URL).content.decode())
+    fields.pop("version")
+    if version is not None:
+        fields["version"] = version
+    fields.update({"v_funding": "1000", "action": "save"})
+    response = client.post(URL, fields)
+    assert response.status_code == 409
+    assert "您的修改尚未存檔" in response.content.decode()
+    assert reload(draft).entered == {}

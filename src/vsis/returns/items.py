@@ -120,7 +120,10 @@ def parse_input(item: Item, text: str) -> Decimal:
 
 
 def normalise(value: Decimal) -> Decimal:
-    """Drop trailing zeros and the exponent form: 740.40 -> 740.4, 1E+2 -> 100."""
+    """Drop trailing zeros and the exponent form: 740.40 -> 740.4, 1E+2 -> 100;
+    a negative zero ("-0" typed) is plain 0."""
+    if value.is_zero():
+        return Decimal(0)
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()

@@ -365,7 +365,10 @@ def _act(
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
-        version = None
+        # The page always sends the version it showed. A post without one
+        # cannot prove it saw the latest draft: refused as stale (409), with
+        # the latest figures and the typed ones side by side.
+        version = -1
     try:
         if cells.values or cells.period:
             ret = save_return(

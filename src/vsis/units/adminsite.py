@@ -266,6 +266,21 @@ def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
 # --- the site ------------------------------------------------------------
 
 
+class KeyCheckedAutocomplete(AutocompleteSelect):
+    """Django's autocomplete select, redrawing a refused form without looking
+    up posted values that cannot be a key ("abc" or 30 digits made it a 500)."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        keys = [v for v in value if is_plausible_key(v)]
+        return super().optgroups(name, keys, attr)
+
+
+def is_plausible_key(value: Any) -> bool:
+    """A value that may be a primary key here: 1 to 18 ASCII digits."""
+    text = str(value)
+    return text.isascii() and text.isdecimal() and len(text) <= 18
+
+
 class ScopedAutocompleteJsonView(AutocompleteJsonView):
     """Autocomplete answers limited exactly like the field's choices.
 
@@ -375,6 +390,10 @@ class ScopedFieldsMixin:
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
+        if db_field.name in getattr(self, "autocomplete_fields", ()):
+            kwargs.setdefault(
+                "widget", KeyCheckedAutocomplete(db_field, self.admin_site)
+            )
         choices = self.choices_for(request, db_field)
         if choices is not None and "queryset" not in kwargs:
             limit = db_field.get_limit_choices_to()
@@ -388,7 +407,7 @@ class ScopedFieldsMixin:
             and kwargs["queryset"][: AUTOCOMPLETE_ABOVE + 1].count()
             > AUTOCOMPLETE_ABOVE
         ):
-            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site)
+            kwargs["widget"] = KeyCheckedAutocomplete(db_field, self.admin_site)
         return super().formfield_for_foreignkey(  # type: ignore[misc]
             db_field, request, **kwargs
         )

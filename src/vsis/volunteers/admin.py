@@ -16,7 +16,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -29,6 +28,7 @@ from vsis.core.national_id import mask_id, normalise_id
 from vsis.core.rocdate import roc_year
 from vsis.units.adminsite import (
     AUTOCOMPLETE_ABOVE,
+    KeyCheckedAutocomplete,
     RocDateField,
     ScopedInline,
     ScopedModelAdmin,
@@ -113,7 +113,7 @@ def team_choice_field(user: Any, admin_site: Any) -> forms.ModelChoiceField:
     teams = units_in_scope(user).filter(level=Level.TEAM).order_by("path")
     field = forms.ModelChoiceField(queryset=teams, label="志工隊")
     if teams[: AUTOCOMPLETE_ABOVE + 1].count() > AUTOCOMPLETE_ABOVE:
-        field.widget = AutocompleteSelect(
+        field.widget = KeyCheckedAutocomplete(
             Membership._meta.get_field("team"), admin_site
         )
     return field
@@ -467,7 +467,14 @@ class VolunteerAdmin(IdColumnsMixin, ScopedModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return () if shows_full_id(request.user) else ("masked_id",)
+        fields: tuple[str, ...] = () if shows_full_id(request.user) else ("masked_id",)
+        if obj is not None and services.has_memberships_outside_scope(
+            request.user, obj
+        ):
+            # Shown, not editable: the upper unit corrects who the person is
+            # (save_volunteer refuses it too).
+            fields += services.IDENTITY_FIELDS
+        return fields
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         # A new person's first team is on the form itself.

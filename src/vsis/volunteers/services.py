@@ -291,6 +291,7 @@ def save_volunteer(
         else:
             _check_volunteer_scope(actor, volunteer)
             previous = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+            _check_identity_change(actor, previous, volunteer)
         check_volunteer(volunteer)
         volunteer.full_clean(validate_unique=False)
         volunteer.save()
@@ -320,6 +321,33 @@ def save_volunteer(
             _save_membership(first_membership, actor=actor, action="membership.create")
     logger.info("volunteer %s saved by user %s", volunteer.pk, _actor_id(actor))
     return volunteer
+
+
+# Who the person is: what the reports count them by, and what the other
+# units that record them know them as.
+IDENTITY_FIELDS = ("national_id", "id_kind", "name", "sex", "birth_date")
+IDENTITY_ELSEWHERE = (
+    "此志工也在您管轄範圍外的志工隊服務，證號、姓名、性別與出生日期須由上層單位更正"
+)
+
+
+def _check_identity_change(
+    actor: Any, previous: Volunteer, volunteer: Volunteer
+) -> None:
+    """A unit corrects who a person is only when it sees every team they serve
+    in: otherwise the change would move another county's figures (the same
+    rule as the import's 更正個人資料)."""
+    changed = [
+        name
+        for name in IDENTITY_FIELDS
+        if getattr(previous, name) != getattr(volunteer, name)
+    ]
+    if (
+        changed
+        and actor is not None
+        and has_memberships_outside_scope(actor, volunteer)
+    ):
+        raise ValidationError({name: IDENTITY_ELSEWHERE for name in changed})
 
 
 def delete_volunteer(volunteer: Volunteer, *, actor: Any) -> None:
