@@ -116,19 +116,22 @@ def test_print_twice_gives_the_same_job(data: ReportData, personas: Personas) ->
         ("other_county_clerk", "A110"),  # another county
     ],
 )
-def test_a_unit_out_of_scope_is_404(
+def test_a_unit_out_of_scope_reads_like_an_unknown_one(
     data: ReportData, personas: Personas, persona: str, unit: str
 ) -> None:
     client = client_for(getattr(personas, persona))
-    assert post(client, "age", {**AGE, "unit": unit}).status_code == 404
-    assert post(client, "service", {**SERVICE, "unit": unit}).status_code == 404
+    for kind, params in (("age", AGE), ("service", SERVICE)):
+        response = post(client, kind, {**params, "unit": unit})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert f"查無單位代碼（或不在您的權限範圍內）：{unit}" in body
     assert not Job.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("kind", "changes", "message"),
     [
-        ("age", {"unit": "ZZZ9"}, "查無單位代碼：ZZZ9"),
+        ("age", {"unit": "ZZZ9"}, "查無單位代碼（或不在您的權限範圍內）：ZZZ9"),
         ("age", {"unit": ""}, "請選擇單位"),
         ("age", {"as_of": ""}, "請輸入基準日"),
         ("age", {"as_of": "去年"}, "基準日：無法辨識的日期格式：去年"),

@@ -1,8 +1,8 @@
 """The condition forms of the two VR report pages.
 
 Dates are typed as text and read with vsis.core.rocdate (ROC or Gregorian);
-the unit is typed or picked by its code, and a unit outside the user's scope
-is a 404 (it does not exist for them), an unknown code a form error. Each
+the unit is typed or picked by its code; one outside the user's scope gets
+the same form error as an unknown code (it does not exist for them). Each
 form's `params()` is the same parameter object the CLI builds.
 """
 
@@ -22,7 +22,7 @@ from vsis.reports.params import (
     read_date,
 )
 from vsis.units.models import ServiceCategory, Unit
-from vsis.units.scope import get_unit_in_scope
+from vsis.units.scope import is_in_scope
 from vsis.volunteers.models import MembershipStatus, Sex
 
 DATE_HELP = "可輸入民國或西元日期，例如 113/12/31、1131231 或 2024-12-31"
@@ -76,9 +76,12 @@ class ReportForm(forms.Form):
         typed = self.cleaned_data["unit"].split()[0]
         unit = Unit.objects.filter(code=typed).first()
         unit = unit or Unit.objects.filter(code__iexact=typed).first()
-        if unit is None:
-            raise forms.ValidationError(f"查無單位代碼：{typed}")
-        self.unit_obj = get_unit_in_scope(self.user, pk=unit.pk)  # Http404 outside
+        # A unit outside the scope reads exactly like one that does not exist.
+        if unit is None or not is_in_scope(self.user, unit):
+            raise forms.ValidationError(
+                f"查無單位代碼（或不在您的權限範圍內）：{typed}"
+            )
+        self.unit_obj = unit
         return unit.code
 
     def params(self) -> ReportParams:
