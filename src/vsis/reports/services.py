@@ -138,13 +138,14 @@ def write_report(
     writers: list[ReportWriter] = []
     streams: list[TextIO] = []
     beside: ForkedWrite | None = None
+    here = dict(paths)  # the files this process writes
     try:
         rows: Iterable[ReportRow[Any]] = report.rows()
-        if "ods" in paths and len(paths) > 1 and can_fork():
+        if "ods" in here and len(here) > 1 and can_fork():
             # The ods is written by a child while this process writes the rest.
             rows = list(rows)
-            beside = _write_ods_beside(report, rows, paths.pop("ods"))
-        for fmt, path in paths.items():
+            beside = _write_ods_beside(report, rows, here.pop("ods"))
+        for fmt, path in here.items():
             if fmt == "xlsx":
                 writers.append(XlsxWriter(report.spec, path))
             elif fmt == "ods":
@@ -161,7 +162,7 @@ def write_report(
     except BaseException:
         if beside is not None:
             beside.kill()
-        for path in _all_paths(report, wanted, directory):
+        for path in paths.values():
             path.unlink(missing_ok=True)  # never leave a half-written file
         raise
     finally:
@@ -175,13 +176,7 @@ def write_report(
         ",".join(wanted),
         time.monotonic() - started,
     )
-    return {fmt: directory / report_filename(report, fmt) for fmt in wanted}
-
-
-def _all_paths(
-    report: BuiltReport[Any], formats: list[str], directory: Path
-) -> list[Path]:
-    return [directory / report_filename(report, fmt) for fmt in formats]
+    return paths
 
 
 def _write_ods_beside(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vsis.audit.models import AuditEntry
 from vsis.core.ages import BRACKET_LABELS
+from vsis.core.keys import is_key_text
 from vsis.core.rocdate import format_roc, format_roc_year
 from vsis.returns import exports
 from vsis.returns.checks import validation_problems
@@ -675,9 +676,8 @@ def unlock(request: HttpRequest) -> HttpResponse:
     if not reason.strip():
         messages.error(request, "請填寫解除鎖定的原因；本次未解除任何統計表")
         return redirect(target)
-    # Ids come from checkboxes; anything else was typed by hand. Past 18 digits
-    # the database cannot compare the number at all (an error, not "none").
-    if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
+    # Ids come from checkboxes; anything else was typed by hand.
+    if not all(is_key_text(i) for i in ids):
         raise Http404("查無此統計表")
     wanted = [int(i) for i in ids]
     returns = list(

@@ -36,6 +36,7 @@ from django.http import (
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from vsis.core.keys import is_key_text
 from vsis.core.rocdate import DateParseError, format_roc, parse_date
 from vsis.units.models import Level, Unit
 from vsis.units.scope import scope_filter, units_in_scope
@@ -195,13 +196,14 @@ class DeferredJoinPaginator(Paginator):
         return self._get_page(keys, number, self)
 
     def _get_page(self, object_list: Any, number: int, paginator: Any) -> Page:
+        """`object_list` is the page's keys (from page()) or its slice."""
         full = self.object_list
-        if isinstance(object_list, list) and isinstance(full, QuerySet):
-            rows = {row.pk: row for row in full.filter(pk__in=object_list)}
-            return Page([rows[k] for k in object_list if k in rows], number, paginator)
-        full = self.object_list
-        if isinstance(object_list, QuerySet) and isinstance(full, QuerySet):
-            keys = list(object_list.values_list("pk", flat=True))
+        if isinstance(full, QuerySet):
+            keys = (
+                object_list
+                if isinstance(object_list, list)
+                else list(object_list.values_list("pk", flat=True))
+            )
             rows = {row.pk: row for row in full.filter(pk__in=keys)}
             object_list = [rows[key] for key in keys if key in rows]
         return Page(object_list, number, paginator)
@@ -271,14 +273,8 @@ class KeyCheckedAutocomplete(AutocompleteSelect):
     up posted values that cannot be a key ("abc" or 30 digits made it a 500)."""
 
     def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
-        keys = [v for v in value if is_plausible_key(v)]
+        keys = [v for v in value if is_key_text(v)]
         return super().optgroups(name, keys, attr)
-
-
-def is_plausible_key(value: Any) -> bool:
-    """A value that may be a primary key here: 1 to 18 ASCII digits."""
-    text = str(value)
-    return text.isascii() and text.isdecimal() and len(text) <= 18
 
 
 class ScopedAutocompleteJsonView(AutocompleteJsonView):

@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from vsis.core.ages import age_on
+from vsis.core.keys import is_key_text
 from vsis.core.national_id import mask_id, normalise_id
 from vsis.core.rocdate import roc_year
 from vsis.units.adminsite import (
@@ -152,8 +153,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         value = self.value()
-        # isdigit() admits "²", which int() refuses; a key has at most 18 digits.
-        if not value or not (value.isdecimal() and len(value) <= 18):
+        if not value or not is_key_text(value):
             return queryset
         in_category = (
             memberships_in_scope(request.user)
